@@ -1,0 +1,51 @@
+"""Shared fixtures: every test runs against a temporary data directory seeded from
+the reference data beside the project (``../shared/data``), so fetchers find their
+files cached and checksum-verified, offline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _reference_data() -> Path | None:
+    env = os.environ.get("CONN2RNN_REFERENCE_DATA")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "data")
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return None
+
+
+REFERENCE_DATA = _reference_data()
+
+
+@pytest.fixture(scope="session")
+def _seeded_data_dir(tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("conn2rnn_data")
+    if REFERENCE_DATA is not None:
+        for sub in REFERENCE_DATA.iterdir():
+            if sub.is_dir():
+                shutil.copytree(sub, target / sub.name)
+    return target
+
+
+@pytest.fixture(autouse=True)
+def data_dir(_seeded_data_dir: Path, monkeypatch) -> Path:
+    """The data directory for this test (``CONN2RNN_DATA`` points at it)."""
+    monkeypatch.setenv("CONN2RNN_DATA", str(_seeded_data_dir))
+    return _seeded_data_dir
+
+
+@pytest.fixture
+def reference_data() -> Path:
+    """The read-only reference data folder; skips the test when it is absent."""
+    if REFERENCE_DATA is None:
+        pytest.skip("reference data (../shared/data or $CONN2RNN_REFERENCE_DATA) not found")
+    return REFERENCE_DATA
