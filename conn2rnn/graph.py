@@ -112,7 +112,9 @@ class BrainGraph:
         maps : mapping of str to (N,) array_like, optional
             Named brain maps.
         connectome : (N, N) array_like, optional
-            Structural connectome as ``w[target, source]``; non-negative.
+            Structural connectome as ``w[target, source]``. Stored as given:
+            log-transformed tractography weights may hold a few negative
+            entries, and models decide how to treat signs.
         fc : (N, N) array_like, optional
             Functional connectivity.
         sphere_coords : (N, 3) array_like, optional
@@ -150,8 +152,7 @@ class BrainGraph:
         map_dict = {}
         for key, values in (maps or {}).items():
             map_dict[str(key)] = readonly(as_float_array(values, f"maps[{key!r}]", shape=(n,)))
-        sc = None if connectome is None else readonly(
-            square_matrix(connectome, "connectome", n, nonnegative=True))
+        sc = None if connectome is None else readonly(square_matrix(connectome, "connectome", n))
         fcm = None if fc is None else readonly(square_matrix(fc, "fc", n))
         sph = None if sphere_coords is None else readonly(
             as_float_array(sphere_coords, "sphere_coords", shape=(n, 3)))
@@ -249,8 +250,8 @@ class BrainGraph:
         return replace(self, **changes)
 
     def with_connectome(self, connectome: Any, *, name: str | None = None) -> "BrainGraph":
-        """Return a new graph with ``connectome`` ((N, N), ``w[target, source]``, non-negative)."""
-        sc = readonly(square_matrix(connectome, "connectome", self.n_nodes, nonnegative=True))
+        """Return a new graph with ``connectome`` ((N, N), ``w[target, source]``, finite)."""
+        sc = readonly(square_matrix(connectome, "connectome", self.n_nodes))
         meta = dict(self.metadata)
         if name is not None:
             meta["connectome"] = name

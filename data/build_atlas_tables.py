@@ -68,10 +68,19 @@ def _network_labels(n: int) -> tuple[list[str], list[str]]:
 
 
 def _parcel_mean(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Mean of a vertex array within each label 1..n, shape (n, ...)."""
+    """Mean of a vertex array within each label 1..n, shape (n, ...).
+
+    Vertex maps are NaN on brainspace's medial-wall mask, which a few parcel
+    borders overlap; those vertices are left out of the mean. A parcel with no
+    finite vertex is an error.
+    """
     out = np.empty((n,) + values.shape[1:])
     for k in range(1, n + 1):
-        out[k - 1] = values[labels == k].mean(axis=0)
+        v = values[labels == k]
+        finite = np.all(np.isfinite(v.reshape(len(v), -1)), axis=1)
+        if not finite.any():
+            raise RuntimeError(f"parcel {k} of {n} has no finite vertex value")
+        out[k - 1] = v[finite].mean(axis=0)
     return out
 
 

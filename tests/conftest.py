@@ -33,6 +33,8 @@ def _seeded_data_dir(tmp_path_factory) -> Path:
         for sub in REFERENCE_DATA.iterdir():
             if sub.is_dir():
                 shutil.copytree(sub, target / sub.name)
+        for path in target.rglob("*"):  # the reference copy is read-only
+            path.chmod(path.stat().st_mode | 0o200)
     return target
 
 

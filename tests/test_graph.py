@@ -59,7 +59,6 @@ def test_user_distance_matrix_validated():
         ({"coords": np.zeros((3, 3))}, "coords must have shape"),
         ({"connectome": np.zeros((4, 3))}, "square"),
         ({"connectome": np.full((4, 4), np.nan)}, "NaN"),
-        ({"connectome": -np.ones((4, 4))}, "non-negative"),
         ({"hemispheres": ["L", "X", "R", "R"]}, "hemispheres"),
         ({"networks": ["Vis", "Nope", "Vis", "Vis"], "valid_networks": ["Vis"]}, "unknown network"),
         ({"gradient": [0, 1, np.inf, 2]}, "gradient contains"),
