@@ -1,3 +1,41 @@
-"""conn2rnn: recurrent networks built from the brain."""
+"""conn2rnn: recurrent networks built from the brain.
+
+One :class:`BrainGraph` (regions, coordinates, hierarchy gradient, networks,
+maps, optional connectome) builds both trainable bioRNNs (PyTorch) and
+readout-only connectome reservoirs (reservoirpy); both run the same tasks and
+analyses.
+
+The public names below are imported on first use, so ``import conn2rnn`` stays
+light (no torch import until a model is needed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "BrainGraph": "conn2rnn.graph",
+    "load_atlas": "conn2rnn.datasets",
+    "Regime": "conn2rnn.regimes",
+    "REGIMES": "conn2rnn.regimes",
+    "get_regime": "conn2rnn.regimes",
+    "resolve_regime": "conn2rnn.regimes",
+    "get_task": "conn2rnn.tasks",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'conn2rnn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
