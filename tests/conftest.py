@@ -9,6 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
+
+# Tests run on small arrays on shared cores: one BLAS thread is faster and
+# makes timings and floating-point reductions reproducible.
+threadpool_limits(1)
 
 REPO = Path(__file__).resolve().parents[1]
 

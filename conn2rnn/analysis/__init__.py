@@ -2,10 +2,18 @@
 
 Intrinsic timescales (:mod:`.timescales`), BOLD conversion (:mod:`.bold`), map
 comparison under spatial nulls (:mod:`.maps`), network topology
-(:mod:`.topology`) and function (:mod:`.function`).
+(:mod:`.topology`), function (:mod:`.function`) and reservoir expressivity
+(:mod:`.expressivity`: memory capacity, impulse recall, forecasting).
 """
 
 from .bold import hrf_kernel, to_bold
+from .expressivity import (
+    forecast_score,
+    impulse_recall,
+    memory_capacity,
+    per_network_readout,
+    sweep_spectral_radius,
+)
 from .function import FixedPoints, energy, find_fixed_points, mixed_selectivity, participation_ratio
 from .maps import MapComparison, compare_maps, compare_regimes, spin_nulls, surrogate_nulls
 from .timescales import (
@@ -29,6 +37,8 @@ from .topology import (
 )
 
 __all__ = [
+    "forecast_score", "impulse_recall", "memory_capacity", "per_network_readout",
+    "sweep_spectral_radius",
     "FixedPoints", "MapComparison", "acf", "characteristic_path_length", "clustering",
     "compare_maps", "compare_regimes", "energy", "find_fixed_points", "hrf_kernel",
     "int_acf_sum", "int_acw", "int_exp_fit", "intrinsic_timescales", "mixed_selectivity",
