@@ -24,6 +24,14 @@ _EXPORTS = {
     "get_regime": "conn2rnn.regimes",
     "resolve_regime": "conn2rnn.regimes",
     "get_task": "conn2rnn.tasks",
+    "BioRNN": "conn2rnn.models",
+    "ConnectomeReservoir": "conn2rnn.models",
+    "build_model": "conn2rnn.models",
+    "freeze": "conn2rnn.models",
+    "make_trainable": "conn2rnn.models",
+    "train": "conn2rnn.training",
+    "evaluate": "conn2rnn.evaluation",
+    "ExperimentSpec": "conn2rnn.experiments",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from .experiments import ExperimentSpec
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -45,6 +48,97 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def compare_spec(*, quick: bool, n_seeds: int | None = None, atlas: str = "schaefer100",
+                 connectome: bool = True) -> "ExperimentSpec":
+    """The spec of ``conn2rnn compare``: regimes x tasks, trainable and readout-only.
+
+    Go/No-Go and delayed match-to-sample on Schaefer-100; trainable regimes
+    vanilla, masked, embedded (Euclidean distance), embedded along the hierarchy
+    gradient, and bio (masked + embedded); the HCP connectome as a readout-only
+    reservoir; then INTs against the empirical HBN map and topology. ``quick``
+    uses 3 networks per regime and a short training budget; the full mode uses
+    100 networks per regime.
+    """
+    from .experiments import ExperimentSpec, GraphSpec, ModelSpec, TrainingSpec
+
+    seeds = n_seeds if n_seeds is not None else (3 if quick else 100)
+    training = (TrainingSpec(n_steps=300, eval_every=10, checkpoint_every=100) if quick
+                else TrainingSpec(n_steps=2000, eval_every=20, checkpoint_every=250))
+    return ExperimentSpec(
+        name="compare-quick" if quick else "compare",
+        graph=GraphSpec(atlas=atlas, connectome="enigma_hcp" if connectome else "none",
+                        maps=("int_hbn",)),
+        tasks=("gonogo", "dms"),
+        regimes=("vanilla", "masked", "embedded", "embedded_gradient", "bio"),
+        custom_regimes={"embedded_gradient": {"base": "embedded", "distance": "gradient"}},
+        reservoirs=("connectome",) if connectome else (),
+        n_seeds=seeds, training=training, model=ModelSpec(),
+        max_ensemble=25 if not quick else 100,
+    )
+
+
+def _connectome_available(atlas: str, data_dir: str | None) -> bool:
+    from .datasets import DataNotFoundError, fetch_enigma_hcp
+
+    try:
+        fetch_enigma_hcp(int(atlas.removeprefix("schaefer")), data_dir=data_dir)
+    except DataNotFoundError as exc:
+        print("The HCP structural connectome is not available, so the readout-only "
+              "connectome reservoirs are left out of this comparison (no substitute is used).\n"
+              f"  {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _run_and_report(spec, args: argparse.Namespace) -> int:
+    from .experiments import run_experiment, summarize, write_report
+    from .experiments.report import markdown_table
+
+    out = Path(args.out or spec.name)
+    print(f"{spec.name}: {len(spec.groups())} run groups -> {out}/ (re-run the same command to resume)")
+    results = run_experiment(spec, out, runner=args.runner, n_workers=args.workers,
+                             scheduler=args.scheduler, overwrite=args.overwrite)
+    summary = summarize(results)
+    cols = ["task", "regime", "n_networks", "accuracy", "trials_to_criterion", "int_rho",
+            "frac_int_significant", "modularity_q"]
+    print(markdown_table(summary[[c for c in cols if c in summary.columns]]))
+    report = write_report(out)
+    print(f"report written to {report}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    if args.data_dir:
+        import os
+
+        os.environ["CONN2RNN_DATA"] = args.data_dir
+    connectome = _connectome_available(args.atlas, args.data_dir)
+    spec = compare_spec(quick=args.quick, n_seeds=args.seeds, atlas=args.atlas, connectome=connectome)
+    return _run_and_report(spec, args)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .experiments import ExperimentSpec
+
+    return _run_and_report(ExperimentSpec.load(args.spec), args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .experiments import write_report
+
+    print(f"report written to {write_report(args.dir)}")
+    return 0
+
+
+def _runner_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default=None, help="experiment folder (default: the spec's name)")
+    parser.add_argument("--runner", default="local", choices=("local", "dask", "serial"))
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    parser.add_argument("--scheduler", default=None, help="Dask scheduler address (runner dask)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a different spec already in the output folder")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conn2rnn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +156,24 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--color", default="network", help="network, gradient or a map name")
     graph.add_argument("--data-dir", default=None)
     graph.set_defaults(func=_cmd_graph)
+
+    compare = sub.add_parser("compare", help="the main job: constraint regimes vs vanilla, trainable "
+                                             "and readout-only, with INT and topology analyses")
+    compare.add_argument("--quick", action="store_true", help="3 networks per regime, short training")
+    compare.add_argument("--seeds", type=int, default=None, help="networks per regime")
+    compare.add_argument("--atlas", default="schaefer100", choices=("schaefer100", "schaefer200", "schaefer400"))
+    compare.add_argument("--data-dir", default=None)
+    _runner_options(compare)
+    compare.set_defaults(func=_cmd_compare)
+
+    run = sub.add_parser("run", help="run (or resume) any sweep from a TOML spec")
+    run.add_argument("spec", help="path to a spec .toml (see specs/)")
+    _runner_options(run)
+    run.set_defaults(func=_cmd_run)
+
+    report = sub.add_parser("report", help="rebuild the figures and report of an experiment folder")
+    report.add_argument("dir")
+    report.set_defaults(func=_cmd_report)
     return parser
 
 
@@ -69,8 +181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``conn2rnn`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .experiments.runners import SweepError
+
     try:
         return int(args.func(args) or 0)
+    except SweepError as exc:
+        print(f"conn2rnn {args.command}: {exc}", file=sys.stderr)
+        return 1
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"conn2rnn {args.command}: error: {exc}", file=sys.stderr)
         return 2

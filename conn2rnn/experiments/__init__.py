@@ -1,0 +1,56 @@
+"""Sweeps over constraint regimes x seeds x strengths: spec, runners, store, report.
+
+Declare an :class:`ExperimentSpec` (or a TOML file), then
+:func:`run_experiment` expands it into run groups (ensembles of trainable
+networks, batched reservoirs), runs them locally or on Dask, records each group
+atomically in a :class:`ResultStore` (re-running resumes), and
+:func:`write_report` turns the store into a summary and figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .execute import execute_group
+from .report import summarize, write_report
+from .runners import SweepError, run_groups
+from .spec import ExperimentSpec, GraphSpec, ModelSpec, TrainingSpec
+from .store import ResultStore
+
+__all__ = [
+    "ExperimentSpec", "GraphSpec", "ModelSpec", "ResultStore", "SweepError", "TrainingSpec",
+    "execute_group", "run_experiment", "run_groups", "summarize", "write_report",
+]
+
+
+def run_experiment(spec: ExperimentSpec, out: str | Path, *, runner: str = "local",
+                   n_workers: int | None = None, scheduler: Any = None, progress: bool = True,
+                   overwrite: bool = False) -> pd.DataFrame:
+    """Run (or resume) every group of ``spec`` into the folder ``out``.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec
+    out : str or Path
+        Experiment folder. If it already holds a different spec, an error asks
+        for another folder or ``overwrite=True``.
+    runner : {'local', 'dask', 'serial'}
+        See :func:`run_groups`.
+    n_workers, scheduler, progress
+        See :func:`run_groups`.
+    overwrite : bool
+        Replace a different spec in ``out`` (completed groups of the old spec stay
+        in the store; they are only reused where their content is identical).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy results table (one row per run x metric).
+    """
+    store = ResultStore(Path(out))
+    store.write_spec(spec.to_toml(), overwrite=overwrite)
+    return run_groups(spec.groups(), execute_group, store, runner=runner, n_workers=n_workers,
+                      scheduler=scheduler, progress=progress)

@@ -99,10 +99,10 @@ class TrainingSpec:
 class ModelSpec:
     """Hyperparameters shared by the bioRNNs and reservoirs of a sweep."""
 
-    dt: float = 20.0
+    dt: float = 50.0
     tau: float = 100.0
     tau_range: tuple[float, float] | None = None
-    activation: str = "tanh"
+    activation: str = "relu"
     init: str = "normal"
     noise: float = 0.05
     spectral_radius: float = 0.9

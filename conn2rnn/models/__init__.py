@@ -1,0 +1,17 @@
+"""Model families: trainable bioRNN ensembles (PyTorch) and connectome reservoirs.
+
+:func:`build_model` builds either from one graph, task and regime
+(``trainable=True`` / ``False``); :func:`freeze` and :func:`make_trainable`
+convert between them.
+"""
+
+from .biornn import ACTIVATIONS, INITS, BioRNN
+from .engine import simulate
+from .reservoir import ConnectomeReservoir, prepare_connectome, scale_spectral_radius, spectral_radius
+from .toggle import ReservoirEnsemble, build_model, freeze, make_trainable
+
+__all__ = [
+    "ACTIVATIONS", "INITS", "BioRNN", "ConnectomeReservoir", "ReservoirEnsemble", "build_model",
+    "freeze", "make_trainable", "prepare_connectome", "scale_spectral_radius", "simulate",
+    "spectral_radius",
+]

@@ -1,0 +1,209 @@
+"""Summary table and a Markdown report with figures, from a result store alone.
+
+:func:`summarize` condenses the tidy results into one row per task x regime;
+:func:`write_report` draws the figures (learning curves, accuracy and learning
+speed by regime, INT similarity with the brain, the mean model INT map on the
+cortex next to the empirical one, topology) and writes ``report.md`` beside
+them. Everything is rebuilt from the stored tables and artifacts, so
+``conn2rnn report DIR`` works after the fact.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["summarize", "write_report"]
+
+_SUMMARY_METRICS = {
+    "accuracy": ("accuracy", "mean"),
+    "accuracy_sd": ("accuracy", "std"),
+    "trials_to_criterion": ("trials_to_criterion", "median"),
+    "int_rho": ("int_rho", "mean"),
+    "modularity_q": ("modularity_q", "mean"),
+    "sigma": ("sigma", "mean"),
+}
+
+
+def summarize(results: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """One row per task x regime: networks, accuracy, learning speed, INT match, topology.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The tidy table of a result store (task, regime, family, run_id, metric, value).
+    alpha : float
+        Significance level of the spin test for ``frac_int_significant``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: task, regime, family, n_networks, accuracy (mean), accuracy_sd,
+        trials_to_criterion (median; NaN where no network reached it),
+        int_rho (mean Spearman rho with the empirical map), frac_int_significant
+        (fraction of networks with rho > 0 and p_spin < alpha), modularity_q, sigma.
+    """
+    needed = {"task", "regime", "family", "run_id", "metric", "value"}
+    missing = needed - set(results.columns)
+    if missing:
+        raise ValueError(f"results lacks columns {sorted(missing)}; pass ResultStore.results()")
+    wide = results.pivot_table(index=["task", "regime", "family", "run_id"], columns="metric",
+                               values="value", aggfunc="first").reset_index()
+    rows = []
+    for (task, regime, family), part in wide.groupby(["task", "regime", "family"], sort=False):
+        row: dict[str, Any] = {"task": task, "regime": regime, "family": family, "n_networks": len(part)}
+        for name, (metric, how) in _SUMMARY_METRICS.items():
+            row[name] = getattr(part[metric], how)() if metric in part else np.nan
+        if {"int_rho", "int_p_spin"} <= set(part.columns):
+            sig = (part["int_rho"] > 0) & (part["int_p_spin"] < alpha)
+            row["frac_int_significant"] = float(sig.mean())
+        else:
+            row["frac_int_significant"] = np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _figure(name: str, fn, *args: Any, **kwargs: Any) -> str | None:
+    """Draw one figure; a figure that cannot be drawn from these results is skipped, not faked."""
+    try:
+        fn(*args, **kwargs)
+    except ValueError as exc:
+        return f"- {name}: not drawn ({exc})"
+    return None
+
+
+def _mean_int_map(root: Path, results: pd.DataFrame, regime: str, task: str) -> pd.Series | None:
+    runs = set(results.loc[(results.regime == regime) & (results.task == task), "run_id"])
+    maps = []
+    for path in sorted((root / "groups").glob("*/int_maps.csv")):
+        frame = pd.read_csv(path, index_col="region")
+        cols = [c for c in frame.columns if c in runs]
+        if cols:
+            maps.append(frame[cols])
+    if not maps:
+        return None
+    return pd.concat(maps, axis=1).mean(axis=1)
+
+
+def write_report(root: str | Path, *, title: str | None = None) -> Path:
+    """Write ``report.md`` and ``figures/*.png`` into an experiment folder.
+
+    Parameters
+    ----------
+    root : str or Path
+        A folder written by :func:`conn2rnn.experiments.run_experiment`.
+    title : str, optional
+
+    Returns
+    -------
+    Path
+        The report file.
+    """
+    from .. import plotting
+    from ..analysis.maps import compare_maps
+    from .execute import N_SPINS, build_graph
+    from .spec import ExperimentSpec
+    from .store import ResultStore
+
+    root = Path(root)
+    store = ResultStore(root)
+    spec_path = root / "spec.toml"
+    if not spec_path.is_file():
+        raise FileNotFoundError(f"{root} has no spec.toml; is it an experiment folder?")
+    spec = ExperimentSpec.load(spec_path)
+    results = store.results()
+    if results.empty:
+        raise ValueError(f"{root} holds no completed runs yet; run the experiment first")
+    curves = store.curves()
+    figures = root / "figures"
+    figures.mkdir(exist_ok=True)
+    summary = summarize(results)
+    summary.to_csv(root / "summary.csv", index=False)
+    notes: list[str | None] = []
+    lines = [f"# {title or spec.name}", ""]
+    lines += ["Every number below is computed from `results.csv` in this folder; figures are in "
+              "`figures/`.", "", "## Summary", "", markdown_table(summary), ""]
+
+    for task in spec.tasks:
+        sub = results[results.task == task]
+        if sub.empty:
+            continue
+        lines += [f"## {task}", ""]
+        if not curves.empty and task in set(curves.get("task", [])):
+            path = figures / f"{task}_learning_curves.png"
+            notes.append(_figure("learning curves", plotting.plot_learning_curves,
+                                 curves[curves.task == task], x="trials", y="accuracy",
+                                 title=f"{task}: held-out accuracy", path=path))
+            lines.append(f"![learning curves]({path.relative_to(root)})")
+        long = sub[["regime", "run_id", "strength", "metric", "value"]]
+        for metric in ("accuracy", "trials_to_criterion", "int_rho", "modularity_q"):
+            if metric in set(long.metric):
+                path = figures / f"{task}_{metric}.png"
+                notes.append(_figure(metric, plotting.plot_metric_by_regime, long, metric=metric,
+                                     order=list(pd.unique(long.regime[long.metric == metric])),
+                                     title=f"{task}: {metric}", path=path))
+                lines.append(f"![{metric}]({path.relative_to(root)})")
+        if long.strength.notna().any() and long.groupby("regime").strength.nunique().max() > 1:
+            path = figures / f"{task}_modularity_vs_strength.png"
+            notes.append(_figure("topology vs strength", plotting.plot_topology_vs_strength,
+                                 long.dropna(subset=["strength"]), metric="modularity_q", path=path))
+            lines.append(f"![topology vs strength]({path.relative_to(root)})")
+        lines.append("")
+
+    graph = build_graph(dataclass_dict(spec.graph))
+    if "int_rho" in set(results.metric) and "int_hbn" in graph.maps:
+        best = (results[results.metric == "int_rho"].groupby(["task", "regime"]).value.mean()
+                .sort_values(ascending=False))
+        task, regime = best.index[0]
+        mean_map = _mean_int_map(root, results, regime, task)
+        if mean_map is not None:
+            values = mean_map.reindex(list(graph.names)).to_numpy()
+            cmp = compare_maps(values, graph.maps["int_hbn"], nulls="spin", sphere_coords=graph.sphere_coords,
+                               hemispheres=graph.hemispheres, n_perm=N_SPINS, seed=0)
+            lines += ["## Intrinsic timescales vs the brain", "",
+                      f"Regime with the most brain-like INT map: **{regime}** on {task} "
+                      f"(mean map over its networks: Spearman rho = {cmp.r:.2f}, p_spin = {cmp.p_null:.3g}, "
+                      f"{N_SPINS} spins).", ""]
+            for name, vals, label in (("model", values, f"model INT (s), {regime}"),
+                                      ("empirical", graph.maps["int_hbn"], "HBN INT (s)")):
+                path = figures / f"int_map_{name}.png"
+                notes.append(_figure(f"{name} INT map", plotting.plot_surface_map, graph, vals,
+                                     title=label, path=path))
+                lines.append(f"![{name} INT map]({path.relative_to(root)})")
+            path = figures / "int_scatter.png"
+            notes.append(_figure("INT scatter", plotting.plot_map_scatter, values, graph.maps["int_hbn"],
+                                 comparison=cmp, networks=list(graph.networks), path=path))
+            lines += [f"![INT scatter]({path.relative_to(root)})", ""]
+    skipped = [n for n in notes if n]
+    if skipped:
+        lines += ["## Figures not drawn", ""] + skipped + [""]
+    notice = graph.metadata.get("data_use_notice")
+    if notice:
+        lines += ["---", "", f"*{notice}*", ""]
+    report = root / "report.md"
+    report.write_text("\n".join(lines))
+    return report
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub Markdown table (numbers to 3 significant digits)."""
+    def cell(v: Any) -> str:
+        if isinstance(v, (float, np.floating)):
+            return "n/a" if np.isnan(v) else f"{v:.3g}"
+        return str(v)
+
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def dataclass_dict(obj: Any) -> dict[str, Any]:
+    """A dataclass as a plain dict (tuples as lists), JSON-ready."""
+    import dataclasses
+
+    return json.loads(json.dumps(dataclasses.asdict(obj)))

@@ -1,0 +1,255 @@
+"""One call for both model families, and conversions between them.
+
+:func:`build_model` builds, from the same graph, task and regime, either a
+trainable :class:`~conn2rnn.models.biornn.BioRNN` ensemble (``trainable=True``)
+or readout-only connectome reservoirs (``trainable=False``). :func:`freeze`
+turns trained bioRNNs into reservoirs with their trained weights (for a fresh
+readout), and :func:`make_trainable` turns a reservoir into a bioRNN whose
+initial weights are the reservoir's, state for state.
+
+Both families share the leaky update ``h[t] = (1 - a) h[t-1] + a f(W h[t-1] +
+W_in x[t] + b)`` with ``a = dt / tau`` (bioRNN) = leak rate (reservoir), which is
+what makes the conversions exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .engine import ACTIVATIONS as ENGINE_ACTIVATIONS
+from .engine import simulate
+from .reservoir import ConnectomeReservoir
+
+__all__ = ["ReservoirEnsemble", "build_model", "freeze", "make_trainable"]
+
+
+@dataclass(frozen=True)
+class ReservoirEnsemble:
+    """M readout-only reservoirs of the same size, simulated together.
+
+    Attributes
+    ----------
+    members : tuple of ConnectomeReservoir
+        Same N and I; each keeps its own W, W_in, bias, leak and output nodes.
+    seeds : tuple of int
+        Seed of each member (input weights, bias, state noise).
+    """
+
+    members: tuple[ConnectomeReservoir, ...]
+    seeds: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ValueError("members is empty; an ensemble needs at least one reservoir")
+        shapes = {(m.n_nodes, m.n_inputs, m.activation) for m in self.members}
+        if len(shapes) != 1:
+            raise ValueError(f"members must share N, I and activation; got {sorted(shapes)}")
+        if len(self.seeds) != len(self.members):
+            raise ValueError(f"need one seed per member ({len(self.members)}); got {len(self.seeds)}")
+
+    @property
+    def n_networks(self) -> int:
+        """M, the number of reservoirs."""
+        return len(self.members)
+
+    @property
+    def n_nodes(self) -> int:
+        return self.members[0].n_nodes
+
+    @property
+    def n_inputs(self) -> int:
+        return self.members[0].n_inputs
+
+    def run(self, inputs: Any, *, seed: int | None = None) -> np.ndarray:
+        """Simulate every member on the same trials in one batched engine call.
+
+        Parameters
+        ----------
+        inputs : (T, B, I) array_like
+        seed : int, optional
+            State-noise seed (members with ``noise = 0`` ignore it).
+
+        Returns
+        -------
+        (T, M, B, N) ndarray
+            Each trial starts from the zero state.
+        """
+        first = self.members[0]
+        leaks = np.stack([np.broadcast_to(m.leak, (m.n_nodes,)) for m in self.members])
+        noises = {m.noise for m in self.members}
+        if len(noises) != 1:
+            raise ValueError("members have different noise levels; run them one by one")
+        return simulate(np.stack([m.W for m in self.members]), np.stack([m.W_in for m in self.members]),
+                        inputs, leaks, np.stack([m.bias for m in self.members]),
+                        activation=first.activation, noise=noises.pop(), seed=seed)
+
+
+def _resolve_trainable(regime: Any, trainable: bool | None) -> bool:
+    from ..regimes import Regime
+
+    if trainable is not None:
+        if not isinstance(trainable, bool):
+            raise TypeError(f"trainable must be True, False or None; got {trainable!r}")
+        return trainable
+    regimes = [regime] if isinstance(regime, (str, Regime)) else list(regime)
+    from ..regimes import get_regime
+
+    flags = {(get_regime(r) if isinstance(r, str) else r).trainable for r in regimes}
+    if len(flags) != 1:
+        raise ValueError("the regimes disagree on trainable; pass trainable= explicitly")
+    return flags.pop()
+
+
+def build_model(graph: Any, task: Any, regime: Any = "vanilla", *, trainable: bool | None = None,
+                n_networks: int = 1, seeds: int | Sequence[int] | None = None, **kwargs: Any):
+    """Build a trainable bioRNN ensemble or readout-only reservoirs from one graph.
+
+    Parameters
+    ----------
+    graph : BrainGraph
+        Its regions are the network's nodes; reservoirs need its connectome.
+    task : Task or str
+        Gives the input and output sizes (and ``dt`` for bioRNNs).
+    regime : Regime or str
+        Constraints (:mod:`conn2rnn.regimes`). For reservoirs, ``io_masking``
+        selects the input and output networks; spatial costs do not apply.
+    trainable : bool, optional
+        ``True``: :class:`~conn2rnn.models.biornn.BioRNN` trained by BPTT;
+        ``False``: :class:`ReservoirEnsemble` with fixed connectome weights,
+        only a readout is fitted. Default: the regime's ``trainable`` flag.
+    n_networks : int
+        K networks (ensemble members, each with its own seed).
+    seeds : int or sequence of int, optional
+        Seeds of the members (default ``0 .. K-1``).
+    **kwargs
+        Passed on: :meth:`BioRNN.from_graph` options (tau, init, activation, ...)
+        or :meth:`ConnectomeReservoir.from_graph` options (spectral_radius, leak,
+        input_scaling, noise, ...).
+
+    Returns
+    -------
+    BioRNN or ReservoirEnsemble
+    """
+    from ..regimes import get_regime
+    from ..tasks import get_task
+    from .biornn import BioRNN
+
+    task = get_task(task) if isinstance(task, str) else task
+    if _resolve_trainable(regime, trainable):
+        return BioRNN.from_graph(graph, task, regime, n_networks=n_networks, seeds=seeds, **kwargs)
+    regime = get_regime(regime) if isinstance(regime, str) else regime
+    if not hasattr(regime, "io_masking"):
+        raise TypeError("readout-only models take one regime (a Regime or a registered name)")
+    if isinstance(n_networks, bool) or not isinstance(n_networks, int) or n_networks < 1:
+        raise ValueError(f"n_networks must be an integer >= 1; got {n_networks!r}")
+    if seeds is None:
+        seed_list = list(range(n_networks))
+    elif isinstance(seeds, (int, np.integer)):
+        seed_list = [int(seeds) + k for k in range(n_networks)]
+    else:
+        seed_list = [int(s) for s in seeds]
+    if len(seed_list) != n_networks:
+        raise ValueError(f"seeds must have n_networks = {n_networks} entries; got {len(seed_list)}")
+    inputs = regime.input_networks if regime.io_masking else None
+    outputs = regime.output_networks if regime.io_masking else None
+    members = tuple(
+        ConnectomeReservoir.from_graph(graph, n_inputs=task.n_inputs, input_nodes=inputs,
+                                       output_nodes=outputs, seed=s, **kwargs)
+        for s in seed_list
+    )
+    return ReservoirEnsemble(members, tuple(seed_list))
+
+
+def freeze(model: Any, *, noise: float = 0.0) -> ReservoirEnsemble:
+    """Turn trained bioRNNs into reservoirs with their trained weights.
+
+    Network ``k`` becomes a reservoir with ``W = model.w_rec[k]``, ``W_in =
+    model.w_in[k]``, bias ``model.b_rec[k]``, leak ``dt / tau[k]`` and output
+    nodes where ``model.w_out[k]`` may be non-zero; fit a fresh readout on it.
+
+    Parameters
+    ----------
+    model : BioRNN
+        With activation ``'tanh'`` or ``'linear'`` (the reservoir engine's).
+    noise : float
+        State noise of the reservoirs (the bioRNN's own noise model is not carried over).
+
+    Returns
+    -------
+    ReservoirEnsemble
+        One member per network; ``seeds`` are the bioRNN seeds.
+    """
+    activation = model.config["activation"]
+    if activation not in ENGINE_ACTIVATIONS:
+        raise ValueError(f"freeze supports activations {list(ENGINE_ACTIVATIONS)}; this model uses "
+                         f"{activation!r} (train with activation='tanh' to freeze it)")
+    w = model.w_rec.detach().double().numpy()
+    w_in = model.w_in.detach().double().numpy()
+    bias = model.b_rec.detach().double().numpy()
+    leak = (model.config["dt"] / model.tau.double()).numpy()
+    out_mask = model.output_mask.numpy()
+    members = []
+    for k in range(model.n_networks):
+        members.append(ConnectomeReservoir(
+            w[k], w_in[k], bias=bias[k], leak=leak[k], activation=activation, noise=noise,
+            input_nodes=np.flatnonzero(model.input_mask[k].numpy().any(axis=1)),
+            output_nodes=np.flatnonzero(out_mask[k].any(axis=0)),
+            node_names=None if model.graph is None else model.graph.names,
+            metadata={"frozen_from": "BioRNN", "seed": model.seeds[k]},
+        ))
+    return ReservoirEnsemble(tuple(members), tuple(model.seeds))
+
+
+def make_trainable(reservoir: ConnectomeReservoir, task: Any, *, dt: float | None = None,
+                   seed: int = 0, **kwargs: Any):
+    """A one-network bioRNN initialised with a reservoir's weights.
+
+    The recurrent weights, input weights, bias and time constants (``tau =
+    dt / leak``) equal the reservoir's, input and output masks follow its input
+    and output nodes, and the readout is initialised from ``seed``. With the
+    noise off, the bioRNN's states equal the reservoir's.
+
+    Parameters
+    ----------
+    reservoir : ConnectomeReservoir
+    task : Task or str
+        Gives the output size and ``dt``.
+    dt : float, optional
+        Step in ms (default ``task.dt``).
+    seed : int
+        Seed of the readout initialisation and noise.
+    **kwargs
+        Other :class:`BioRNN` options (sigma_rec, sigma_in, dtype, ...).
+
+    Returns
+    -------
+    BioRNN
+    """
+    import torch
+
+    from ..tasks import get_task
+    from .biornn import BioRNN
+
+    task = get_task(task) if isinstance(task, str) else task
+    if task.n_inputs != reservoir.n_inputs:
+        raise ValueError(f"task has {task.n_inputs} inputs but the reservoir takes {reservoir.n_inputs}")
+    dt = task.dt if dt is None else dt
+    n = reservoir.n_nodes
+    tau = dt / np.broadcast_to(reservoir.leak, (n,))
+    in_mask = np.zeros((n, reservoir.n_inputs), bool)
+    in_mask[reservoir.input_nodes] = True
+    out_mask = np.zeros((task.n_outputs, n), bool)
+    out_mask[:, reservoir.output_nodes] = True
+    model = BioRNN(reservoir.n_inputs, n, task.n_outputs, seeds=[seed], dt=dt, tau=tau,
+                   activation=reservoir.activation, input_mask=in_mask, output_mask=out_mask,
+                   **kwargs)
+    dtype = model.w_rec_raw.dtype
+    with torch.no_grad():
+        model.w_rec_raw[0] = torch.tensor(reservoir.W, dtype=dtype)
+        model.w_in_raw[0] = torch.tensor(reservoir.W_in, dtype=dtype)
+        model.b_rec[0] = torch.tensor(reservoir.bias, dtype=dtype)
+    model.task_spec = task.to_dict()
+    return model
