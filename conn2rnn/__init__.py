@@ -30,6 +30,9 @@ _EXPORTS = {
     "freeze": "conn2rnn.models",
     "make_trainable": "conn2rnn.models",
     "train": "conn2rnn.training",
+    "TrainResult": "conn2rnn.training",
+    "save_biornn": "conn2rnn.models",
+    "load_biornn": "conn2rnn.models",
     "evaluate": "conn2rnn.evaluation",
     "ExperimentSpec": "conn2rnn.experiments",
 }

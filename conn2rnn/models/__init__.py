@@ -7,11 +7,12 @@ convert between them.
 
 from .biornn import ACTIVATIONS, INITS, BioRNN
 from .engine import simulate
+from .io import load_biornn, save_biornn
 from .reservoir import ConnectomeReservoir, prepare_connectome, scale_spectral_radius, spectral_radius
 from .toggle import ReservoirEnsemble, build_model, freeze, make_trainable
 
 __all__ = [
     "ACTIVATIONS", "INITS", "BioRNN", "ConnectomeReservoir", "ReservoirEnsemble", "build_model",
-    "freeze", "make_trainable", "prepare_connectome", "scale_spectral_radius", "simulate",
+    "freeze", "load_biornn", "make_trainable", "save_biornn", "prepare_connectome", "scale_spectral_radius", "simulate",
     "spectral_radius",
 ]

@@ -1,0 +1,311 @@
+"""Backpropagation-through-time training of a :class:`~conn2rnn.models.BioRNN` ensemble.
+
+All K networks see the same batches and are trained in one pass: the per-network
+losses are summed for the backward pass (the networks share no weights, so the
+gradients separate), gradients are clipped per network, and Adam's elementwise
+state keeps them independent; member ``k`` follows exactly the trajectory it
+would follow alone. A network whose loss, gradient or weights turn non-finite is
+frozen at its last finite weights and reported; the others go on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from . import training_utils as U
+
+__all__ = ["TrainResult", "train"]
+
+_CURVE_COLUMNS = ("step", "trials", "network", "seed", "loss", "task_loss", "reg_loss", "accuracy")
+
+
+@dataclass(eq=False)
+class TrainResult:
+    """Outcome of :func:`train`.
+
+    Attributes
+    ----------
+    curves : pandas.DataFrame
+        Tidy learning curves, one row per evaluation point and network: ``step``
+        (optimizer steps done), ``trials`` (training trials seen), ``network``,
+        ``seed``, ``loss`` / ``task_loss`` / ``reg_loss`` (mean over the training
+        steps since the previous evaluation; NaN at step 0) and ``accuracy``
+        (held-out accuracy, or R^2 for regression, on a fixed evaluation batch).
+    final_accuracy : (K,) ndarray
+        Held-out accuracy on a fresh batch after training.
+    trials_to_criterion : (K,) ndarray
+        Training trials seen when the held-out accuracy first reached the
+        criterion (NaN if never): learning speed.
+    diverged : (K,) bool ndarray
+        Networks frozen because their loss, gradient or weights became non-finite.
+    diverged_step : (K,) ndarray
+        Step at which each network was frozen (NaN if it never was).
+    criterion : float
+    n_steps : int
+    elapsed_s : float
+        Wall-clock seconds of this call (not part of the reproducible result).
+    """
+
+    curves: pd.DataFrame
+    final_accuracy: np.ndarray
+    trials_to_criterion: np.ndarray
+    diverged: np.ndarray
+    diverged_step: np.ndarray
+    criterion: float
+    n_steps: int
+    elapsed_s: float = field(default=0.0)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per network: seed, final accuracy, trials to criterion, divergence."""
+        seeds = self.curves.drop_duplicates("network").set_index("network")["seed"]
+        k = self.final_accuracy.shape[0]
+        return pd.DataFrame({
+            "network": np.arange(k), "seed": seeds.reindex(np.arange(k)).to_numpy(),
+            "final_accuracy": self.final_accuracy, "trials_to_criterion": self.trials_to_criterion,
+            "diverged": self.diverged, "diverged_step": self.diverged_step,
+        })
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def _check_positive(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value) \
+            or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    return float(value)
+
+
+def _check_compatible(model, task) -> None:
+    from conn2rnn.models.biornn import BioRNN
+
+    if not isinstance(model, BioRNN):
+        raise TypeError(f"model must be a BioRNN; got {type(model).__name__}")
+    for what in ("n_inputs", "n_outputs"):
+        if getattr(model, what) != getattr(task, what):
+            raise ValueError(
+                f"task {task.name!r} has {what}={getattr(task, what)} but the model has {getattr(model, what)}; "
+                f"build the model for this task (BioRNN.from_graph(graph, task, ...))"
+            )
+    if task.kind not in ("classification", "regression"):
+        raise ValueError(f"task.kind must be 'classification' or 'regression'; got {task.kind!r}")
+
+
+def _accuracy(model, batch, dtype) -> np.ndarray:
+    from conn2rnn.tasks import accuracy
+
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        outputs, _ = model(torch.from_numpy(np.array(batch.inputs)).to(dtype), noise=False)
+    model.train(was_training)
+    return np.atleast_1d(np.asarray(accuracy(outputs, batch), dtype=np.float64))
+
+
+def train(
+    model,
+    task,
+    *,
+    n_steps: int,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    grad_clip: float | None = 1.0,
+    regime: Any = None,
+    regime_arrays: Any = None,
+    eval_every: int = 50,
+    eval_batch_size: int = 128,
+    criterion: float = 0.9,
+    checkpoint_dir: str | None = None,
+    checkpoint_every: int = 100,
+    resume: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+) -> TrainResult:
+    """Train every network of ``model`` on ``task`` with Adam (in place).
+
+    Per-network loss: task loss (cross-entropy over ``loss_mask`` steps for
+    classification, MSE for regression) + ``model.weight_cost()`` (regime
+    spatial cost with the network's strength, L1, L2) + the regime's activity
+    rate times ``mean |h|``.
+
+    Parameters
+    ----------
+    model : BioRNN
+        Trained in place.
+    task : Task or str
+        A task (or registered name) whose sizes match the model.
+    n_steps : int
+        Optimizer steps in total (a resumed run continues up to it).
+    batch_size : int
+        Trials per step; step ``s`` uses ``task.batch(batch_size, seed=f(seed, s))``.
+    lr : float
+        Adam learning rate.
+    grad_clip : float or None
+        Maximum gradient norm, per network.
+    regime, regime_arrays : optional
+        Attach a regime and its resolved arrays to the model first
+        (:meth:`BioRNN.set_regime`); by default the model's own.
+    eval_every : int
+        Steps between held-out evaluations (also at step 0 and at the end).
+    eval_batch_size : int
+        Trials in the fixed evaluation batch and in the final fresh batch.
+    criterion : float
+        Held-out accuracy that defines trials-to-criterion.
+    checkpoint_dir : path, optional
+        Folder for ``checkpoint.pt`` (model, optimizer, noise generators,
+        curves), written atomically every ``checkpoint_every`` steps and at the end.
+    checkpoint_every : int
+    resume : bool
+        Continue from the checkpoint in ``checkpoint_dir`` if there is one; the
+        result is identical to an uninterrupted run.
+    seed : int
+        Seed of the batch streams (networks draw their noise from their own seeds).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    TrainResult
+    """
+    from conn2rnn.tasks import get_task
+
+    started = time.perf_counter()
+    task = get_task(task) if isinstance(task, str) else task
+    _check_compatible(model, task)
+    n_steps = _check_int(n_steps, "n_steps", 0)
+    batch_size = _check_int(batch_size, "batch_size", 1)
+    eval_every = _check_int(eval_every, "eval_every", 1)
+    eval_batch_size = _check_int(eval_batch_size, "eval_batch_size", 1)
+    checkpoint_every = _check_int(checkpoint_every, "checkpoint_every", 1)
+    seed = _check_int(seed, "seed", 0)
+    lr = _check_positive(lr, "lr")
+    grad_clip = None if grad_clip is None else _check_positive(grad_clip, "grad_clip")
+    criterion = _check_positive(criterion, "criterion")
+    if (regime is None) != (regime_arrays is None):
+        raise ValueError("pass regime and regime_arrays together (regime_arrays = resolve_regime(regime, graph))")
+    if regime is not None:
+        model.set_regime(regime, regime_arrays)
+
+    k = model.n_networks
+    dtype = model.w_rec_raw.dtype
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=lr)
+    fingerprint = {
+        "model": model.config, "task": task.to_dict(), "batch_size": batch_size, "lr": lr,
+        "grad_clip": grad_clip, "eval_every": eval_every, "eval_batch_size": eval_batch_size,
+        "criterion": criterion, "seed": seed,
+        "regimes": None if model.regimes is None else [r.to_dict() for r in model.regimes],
+    }
+    eval_batch = task.batch(eval_batch_size, seed=U.derived_seed(seed, 1))
+    curves = {name: [] for name in _CURVE_COLUMNS}
+    active = torch.ones(k, dtype=torch.bool)
+    diverged_step = np.full(k, np.nan)
+    ttc = np.full(k, np.nan)
+    sums = torch.zeros(3, k, dtype=torch.float64)  # loss, task, reg since the last evaluation
+    n_summed = 0
+    step = 0
+
+    loaded = U.load_checkpoint(checkpoint_dir) if (checkpoint_dir is not None and resume) else None
+    if loaded is not None:
+        payload, meta = loaded
+        if meta["fingerprint"] != _jsonable(fingerprint):
+            diff = sorted(key for key in fingerprint if _jsonable(fingerprint)[key] != meta["fingerprint"].get(key))
+            raise ValueError(
+                f"the checkpoint in {checkpoint_dir} was written by a different run (differs in {diff}); "
+                f"use resume=False or another checkpoint_dir"
+            )
+        if meta["step"] > n_steps:
+            raise ValueError(f"the checkpoint is at step {meta['step']} > n_steps={n_steps}; raise n_steps")
+        model.load_state_dict(payload["model"])
+        model.set_noise_state(payload["noise"])
+        optimizer.load_state_dict(payload["optimizer"])
+        step, n_summed = meta["step"], meta["n_summed"]
+        active, sums = payload["active"].clone(), payload["sums"].clone()
+        diverged_step, ttc = payload["diverged_step"].numpy().copy(), payload["ttc"].numpy().copy()
+        curves = {name: list(payload["curves"][name].tolist()) for name in _CURVE_COLUMNS}
+
+    def evaluate() -> None:
+        nonlocal sums, n_summed
+        acc = _accuracy(model, eval_batch, dtype)
+        means = (sums / n_summed).numpy() if n_summed else np.full((3, k), np.nan)
+        for j in range(k):
+            row = (step, step * batch_size, j, model.config["seeds"][j], *means[:, j], acc[j])
+            for name, value in zip(_CURVE_COLUMNS, row):
+                curves[name].append(value)
+        reached = np.isnan(ttc) & (acc >= criterion)
+        ttc[reached] = step * batch_size
+        sums, n_summed = torch.zeros_like(sums), 0
+
+    def checkpoint() -> None:
+        payload = {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "noise": model.noise_state(),
+            "active": active, "sums": sums, "diverged_step": torch.from_numpy(diverged_step),
+            "ttc": torch.from_numpy(ttc),
+            "curves": {name: torch.tensor(curves[name], dtype=torch.float64) for name in _CURVE_COLUMNS},
+        }
+        meta = {"step": step, "n_summed": n_summed, "fingerprint": _jsonable(fingerprint)}
+        U.save_checkpoint(checkpoint_dir, payload, meta)
+
+    if loaded is None:
+        evaluate()
+    bar = tqdm(total=n_steps, initial=step, disable=not progress, desc="train", unit="step")
+    model.train()
+    while step < n_steps:
+        batch = task.batch(batch_size, seed=U.derived_seed(seed, 0, step)).to_torch()
+        snapshot = [p.detach().clone() for p in params]
+        outputs, states = model(batch["inputs"].to(dtype))
+        task_l = U.task_loss(outputs, batch, task.kind)
+        reg_l = model.weight_cost()
+        rates = model.activity_rates()
+        if bool((rates > 0).any()):
+            reg_l = reg_l + rates * states.abs().mean(dim=(0, 2, 3))
+        loss = task_l + reg_l
+        ok = active & torch.isfinite(loss.detach())
+        optimizer.zero_grad(set_to_none=False)
+        torch.where(ok, loss, torch.zeros_like(loss)).sum().backward()
+        norms = U.grad_norms(params, k)
+        active = ok & torch.isfinite(norms)
+        U.mask_and_clip_grads(params, active, norms, grad_clip)
+        optimizer.step()
+        active &= U.finite_per_network(params, k)
+        U.restore_networks(params, snapshot, ~active)
+        step += 1
+        newly = np.isnan(diverged_step) & ~active.numpy()
+        diverged_step[newly] = step
+        sums += torch.stack([loss.detach(), task_l.detach(), reg_l.detach()]).double()
+        n_summed += 1
+        if step % eval_every == 0 or step == n_steps:
+            evaluate()
+            if progress:
+                bar.set_postfix(acc=f"{np.nanmean(curves['accuracy'][-k:]):.3f}")
+        if checkpoint_dir is not None and (step % checkpoint_every == 0 or step == n_steps):
+            checkpoint()
+        bar.update(1)
+    bar.close()
+
+    final = task.batch(eval_batch_size, seed=U.derived_seed(seed, 2))
+    frame = pd.DataFrame(curves)
+    for name in ("step", "trials", "network", "seed"):
+        frame[name] = frame[name].astype(np.int64)
+    return TrainResult(
+        curves=frame, final_accuracy=_accuracy(model, final, dtype), trials_to_criterion=ttc,
+        diverged=~np.isnan(diverged_step), diverged_step=diverged_step, criterion=criterion,
+        n_steps=n_steps, elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _jsonable(obj: Any) -> Any:
+    """Normalise containers so a fingerprint compares equal to its JSON round trip."""
+    import json
+
+    return json.loads(json.dumps(obj))

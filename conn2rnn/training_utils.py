@@ -1,0 +1,150 @@
+"""Helpers of :func:`conn2rnn.training.train`: per-network losses, gradient
+handling that keeps the K networks of an ensemble independent, derived seeds and
+atomic checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+CHECKPOINT_NAME = "checkpoint.pt"
+_FORMAT = "conn2rnn-train-checkpoint"
+
+
+# ----------------------------------------------------------------------------- seeds
+def derived_seed(seed: int, *path: int) -> int:
+    """A 32-bit seed for a named stream, e.g. ``(seed, 0, step)`` for training batches."""
+    return int(np.random.SeedSequence([seed, *path]).generate_state(1)[0])
+
+
+# ----------------------------------------------------------------------------- losses
+def task_loss(outputs: torch.Tensor, batch: dict[str, torch.Tensor], kind: str) -> torch.Tensor:
+    """Per-network task loss over the ``loss_mask`` steps.
+
+    Parameters
+    ----------
+    outputs : (T, K, B, O) tensor
+        Logits (classification) or predictions (regression).
+    batch : dict
+        ``targets`` (T, B) int64 or (T, B, O) float, ``loss_mask`` (T, B).
+    kind : {"classification", "regression"}
+        Cross-entropy or mean squared error (averaged over outputs).
+
+    Returns
+    -------
+    (K,) tensor
+        Mean over masked (step, trial) pairs, weighted by the mask.
+    """
+    mask = batch["loss_mask"].to(outputs.dtype)
+    total = mask.sum()
+    if float(total) <= 0:
+        raise ValueError("the batch's loss_mask is all zero; the task defines no step to learn from")
+    if kind == "classification":
+        targets = batch["targets"]
+        logp = torch.log_softmax(outputs, dim=-1)
+        index = targets[:, None, :, None].expand(*outputs.shape[:-1], 1)
+        per_step = -logp.gather(-1, index).squeeze(-1)
+    else:
+        per_step = (outputs - batch["targets"].to(outputs.dtype).unsqueeze(1)).square().mean(dim=-1)
+    return (per_step * mask.unsqueeze(1)).sum(dim=(0, 2)) / total
+
+
+# ----------------------------------------------------------------------------- gradients
+def _per_network(t: torch.Tensor) -> torch.Tensor:
+    return t.reshape(t.shape[0], -1)
+
+
+def grad_norms(params: Sequence[torch.nn.Parameter], n_networks: int) -> torch.Tensor:
+    """(K,) L2 norm of each network's gradient over all parameters (leading axis K)."""
+    sq = torch.zeros(n_networks, dtype=torch.float64)
+    for p in params:
+        if p.grad is not None:
+            sq += _per_network(p.grad).double().square().sum(dim=1)
+    return sq.sqrt()
+
+
+def mask_and_clip_grads(
+    params: Sequence[torch.nn.Parameter], active: torch.Tensor, norms: torch.Tensor, max_norm: float | None
+) -> None:
+    """Zero the gradients of inactive networks and clip each network's gradient norm.
+
+    Clipping follows ``torch.nn.utils.clip_grad_norm_`` (coefficient
+    ``max_norm / (norm + 1e-6)``, capped at 1) but separately per network, so one
+    network's gradient never rescales another's.
+    """
+    coef = torch.ones_like(norms)
+    if max_norm is not None:
+        coef = torch.clamp(max_norm / (norms + 1e-6), max=1.0)
+    coef = torch.where(active, coef, torch.zeros_like(coef))
+    for p in params:
+        if p.grad is None:
+            continue
+        shape = (-1,) + (1,) * (p.grad.ndim - 1)
+        keep = active.view(shape)
+        p.grad.copy_(torch.where(keep, p.grad * coef.to(p.grad.dtype).view(shape), torch.zeros_like(p.grad)))
+
+
+def finite_per_network(tensors: Sequence[torch.Tensor], n_networks: int) -> torch.Tensor:
+    """(K,) bool: every entry of network k's slice of every tensor is finite."""
+    ok = torch.ones(n_networks, dtype=torch.bool)
+    for t in tensors:
+        ok &= torch.isfinite(_per_network(t.detach())).all(dim=1)
+    return ok
+
+
+@torch.no_grad()
+def restore_networks(params: Sequence[torch.nn.Parameter], snapshot: Sequence[torch.Tensor],
+                     which: torch.Tensor) -> None:
+    """Copy ``snapshot`` back into the parameter slices of the networks where ``which`` is True."""
+    if not bool(which.any()):
+        return
+    for p, s in zip(params, snapshot):
+        p[which] = s[which]
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def checkpoint_path(directory: str | os.PathLike) -> Path:
+    return Path(directory) / CHECKPOINT_NAME
+
+
+def save_checkpoint(directory: str | os.PathLike, payload: dict[str, Any], meta: dict[str, Any]) -> Path:
+    """Write ``payload`` (tensors, plain containers) and JSON ``meta`` atomically.
+
+    The file is written to a temporary file in the same folder, flushed to disk
+    and moved over the old checkpoint with ``os.replace``, so an interruption
+    leaves either the old or the new checkpoint, never a partial one.
+    """
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = checkpoint_path(folder)
+    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save({"format": _FORMAT, "meta": json.dumps(meta), **payload}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_checkpoint(directory: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``(payload, meta)`` from :func:`save_checkpoint`, or None when there is none.
+
+    Loaded with ``torch.load(weights_only=True)``: no pickled code is executed.
+    """
+    path = checkpoint_path(directory)
+    if not path.is_file():
+        return None
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ValueError(f"{path} is not a conn2rnn training checkpoint; remove it or pick another checkpoint_dir")
+    return payload, json.loads(payload["meta"])
