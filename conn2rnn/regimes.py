@@ -62,7 +62,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 __all__ = ["Regime", "RegimeArrays", "REGIMES", "get_regime", "resolve_regime", "regime_cost"]
 
 SPATIAL_COSTS = ("l1", "l2", "communicability", "kernel_correlation")
-DISTANCES = ("euclidean", "gradient", "geodesic")
+DISTANCES = ("euclidean", "gradient", "geodesic", "uniform")
 NORMALIZATIONS = ("none", "mean", "max")
 SPARSITY_MASKS = ("none", "connectome")
 
@@ -110,8 +110,11 @@ class Regime:
         Spatial cost on the recurrent weights (see :mod:`conn2rnn.constraints`).
         "kernel_correlation" correlates ``|W|`` with ``-D``, so the cost falls
         when strong weights are short.
-    distance : {"euclidean", "gradient", "geodesic"}
-        Which ``graph.distance(kind)`` the spatial cost uses.
+    distance : {"euclidean", "gradient", "geodesic", "uniform"}
+        Which ``graph.distance(kind)`` the spatial cost uses; ``"uniform"`` puts
+        every pair at distance 1 (self-connections at 0), which turns the
+        "l1" spatial cost into a plain L1 penalty whose strength can be swept
+        per network like any spatial cost.
     distance_normalize : {"none", "mean", "max"}
         Normalisation of the distance (:func:`conn2rnn.constraints.distance_kernel`).
     strength : float >= 0
@@ -330,7 +333,8 @@ def resolve_regime(regime: Regime | str, graph) -> RegimeArrays:
         inputs = _select(graph, regime.input_networks, "input_networks")
         outputs = _select(graph, regime.output_networks, "output_networks")
     if regime.spatial_cost is not None:
-        dist = distance_kernel(graph.distance(regime.distance), regime.distance_normalize)
+        raw = (np.ones((n, n)) - np.eye(n)) if regime.distance == "uniform" else graph.distance(regime.distance)
+        dist = distance_kernel(raw, regime.distance_normalize)
         if dist.shape != (n, n):
             raise ValueError(f"graph.distance({regime.distance!r}) has shape {dist.shape}; expected {(n, n)}")
     if regime.sparsity_mask == "connectome":

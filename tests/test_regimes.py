@@ -84,7 +84,7 @@ def test_regime_defaults_and_normalisation():
         ({"strength": True}, TypeError, "strength must be a real number; got bool"),
         ({"spatial_cost": "l3"}, ValueError,
          r"spatial_cost must be one of \['l1', 'l2', 'communicability', 'kernel_correlation'\] or None"),
-        ({"distance": "manhattan"}, ValueError, r"distance must be one of \['euclidean', 'gradient', 'geodesic'\]"),
+        ({"distance": "manhattan"}, ValueError, r"distance must be one of \['euclidean', 'gradient', 'geodesic', 'uniform'\]"),
         ({"distance_normalize": "sum"}, ValueError, "distance_normalize must be one of"),
         ({"sparsity_mask": "random"}, ValueError, r"sparsity_mask must be one of \['none', 'connectome'\]"),
         ({"strength": 1e-3}, ValueError, "has no effect without a spatial_cost"),
@@ -240,3 +240,15 @@ def test_regime_cost_errors():
         regime_cost(r, _w(2), resolve_regime("vanilla", g))
     with pytest.raises(TypeError, match="regime must be a Regime"):
         regime_cost("embedded", _w(2), resolve_regime(r, g))
+
+
+def test_uniform_distance_makes_the_l1_cost_a_sweepable_plain_l1():
+    from conn2rnn.graph import BrainGraph
+
+    graph = BrainGraph.from_grid((2, 2, 1))
+    regime = Regime("l1_swept", spatial_cost="l1", distance="uniform", distance_normalize="none", strength=0.5)
+    arrays = resolve_regime(regime, graph)
+    np.testing.assert_array_equal(arrays.distance, 1 - np.eye(4))
+    w = torch.arange(16, dtype=torch.float64).reshape(4, 4) - 8
+    off_diagonal_l1 = (w.abs() * (1 - torch.eye(4, dtype=torch.float64))).sum()
+    assert float(regime_cost(regime, w, arrays)) == pytest.approx(0.5 * float(off_diagonal_l1))

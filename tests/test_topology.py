@@ -3,6 +3,7 @@
 import bct
 import networkx as nx
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 import pytest
 from scipy.spatial.distance import cdist
 
@@ -177,12 +178,16 @@ def test_topology_summary_reports_symmetrisation_and_leaves_input(random_weighte
     assert out["sparsity"] == pytest.approx(sparsity(w))
     assert out["wiring_cost"] == pytest.approx(wiring_cost(w, d))
     assert set(out) >= {"sigma", "omega", "path_length", "clustering_binary", "weight_distance_rho"}
-    with (
-        pytest.warns(RuntimeWarning, match="small-worldness not computed: the graph of w is disconnected"),
-        pytest.warns(RuntimeWarning, match="ordered node pairs are not connected"),
-    ):
+    with pytest.warns(RuntimeWarning, match="ordered node pairs are not connected"):
         sparse_out = topology_summary(random_weighted, density=0.1)
-    assert sparse_out["symmetrization"] == "none (symmetric input)" and np.isnan(sparse_out["sigma"])
+    assert sparse_out["symmetrization"] == "none (symmetric input)"
+    # a disconnected thresholded graph: small-worldness of its largest component
+    thr = threshold_proportional(random_weighted, 0.1)
+    n_comp, labels = connected_components(thr != 0, directed=False)
+    assert n_comp > 1 and sparse_out["small_world_nodes"] == np.bincount(labels).max()
+    giant = np.flatnonzero(labels == np.bincount(labels).argmax())
+    expected = small_worldness(thr[np.ix_(giant, giant)], kind="sigma", n_rand=10, seed=0)
+    assert sparse_out["sigma"] == pytest.approx(expected)
 
 
 def test_errors():

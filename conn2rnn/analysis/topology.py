@@ -467,6 +467,12 @@ def wiring_cost(w: Any, d: Any, *, weighted: bool = True) -> float:
     return float(np.sum((a if weighted else (a > 0)) * dist))
 
 
+def _largest_component(w: np.ndarray) -> np.ndarray:
+    """Sorted node indices of the largest connected component of an undirected graph."""
+    _, labels = connected_components(sparse.csr_matrix(w != 0), directed=False)
+    return np.flatnonzero(labels == np.bincount(labels).argmax())
+
+
 def topology_summary(
     w: Any,
     d: Any = None,
@@ -500,9 +506,11 @@ def topology_summary(
     dict
         Keys ``n_nodes, sparsity, weights, symmetrization, threshold_density,
         modularity_q, n_modules, clustering_weighted, clustering_binary,
-        path_length, sigma, omega`` and, with ``d``, ``weight_distance_rho,
-        wiring_cost``.  ``sigma``/``omega`` are NaN (with a warning) when the
-        thresholded graph is disconnected.
+        path_length, small_world_nodes, sigma, omega`` and, with ``d``,
+        ``weight_distance_rho, wiring_cost``.  ``sigma``/``omega`` are computed on
+        the largest connected component of the thresholded graph (its size is
+        ``small_world_nodes``), and are NaN (with a warning) when that component
+        is too small for them.
     """
     a = _as_matrix(w)
     directed = not _is_symmetric(np.abs(a) * ~np.eye(a.shape[0], dtype=bool))
@@ -521,9 +529,12 @@ def topology_summary(
         "clustering_binary": float(clustering(thr, weighted=False).mean()),
         "path_length": characteristic_path_length(thr),
     }
+    giant = _largest_component(thr)
+    out["small_world_nodes"] = int(giant.size)
     try:
-        out["sigma"] = small_worldness(thr, kind="sigma", n_rand=n_rand, seed=seed)
-        out["omega"] = small_worldness(thr, kind="omega", n_rand=n_rand, seed=seed)
+        core = thr[np.ix_(giant, giant)]
+        out["sigma"] = small_worldness(core, kind="sigma", n_rand=n_rand, seed=seed)
+        out["omega"] = small_worldness(core, kind="omega", n_rand=n_rand, seed=seed)
     except ValueError as err:
         warnings.warn(f"small-worldness not computed: {err}", RuntimeWarning, stacklevel=2)
         out["sigma"] = out["omega"] = float("nan")
