@@ -49,7 +49,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
 
 def compare_spec(*, quick: bool, n_seeds: int | None = None, atlas: str = "schaefer100",
-                 connectome: bool = True) -> "ExperimentSpec":
+                 connectome: bool = True, empirical_int: bool = True) -> "ExperimentSpec":
     """The spec of ``conn2rnn compare``: regimes x tasks, trainable and readout-only.
 
     Go/No-Go and delayed match-to-sample on Schaefer-100; trainable regimes
@@ -67,7 +67,7 @@ def compare_spec(*, quick: bool, n_seeds: int | None = None, atlas: str = "schae
     return ExperimentSpec(
         name="compare-quick" if quick else "compare",
         graph=GraphSpec(atlas=atlas, connectome="enigma_hcp" if connectome else "none",
-                        maps=("int_hbn",)),
+                        maps=("int_hbn",) if empirical_int else ()),
         tasks=("gonogo", "dms"),
         regimes=("vanilla", "masked", "embedded", "embedded_gradient", "bio"),
         custom_regimes={"embedded_gradient": {"base": "embedded", "distance": "gradient"}},
@@ -77,15 +77,14 @@ def compare_spec(*, quick: bool, n_seeds: int | None = None, atlas: str = "schae
     )
 
 
-def _connectome_available(atlas: str, data_dir: str | None) -> bool:
-    from .datasets import DataNotFoundError, fetch_enigma_hcp
+def _available(fetch, n_parcels: int, data_dir: str | None, missing: str) -> bool:
+    """Fetch a dataset; if it cannot be had, say what the comparison leaves out."""
+    from .datasets import DataIntegrityError, DataNotFoundError
 
     try:
-        fetch_enigma_hcp(int(atlas.removeprefix("schaefer")), data_dir=data_dir)
-    except DataNotFoundError as exc:
-        print("The HCP structural connectome is not available, so the readout-only "
-              "connectome reservoirs are left out of this comparison (no substitute is used).\n"
-              f"  {exc}", file=sys.stderr)
+        fetch(n_parcels, data_dir=data_dir)
+    except (DataNotFoundError, DataIntegrityError) as exc:
+        print(f"{missing} (no substitute is used).\n  {exc}", file=sys.stderr)
         return False
     return True
 
@@ -112,8 +111,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         import os
 
         os.environ["CONN2RNN_DATA"] = args.data_dir
-    connectome = _connectome_available(args.atlas, args.data_dir)
-    spec = compare_spec(quick=args.quick, n_seeds=args.seeds, atlas=args.atlas, connectome=connectome)
+    from .datasets import fetch_enigma_hcp, fetch_int_hbn
+
+    n = int(args.atlas.removeprefix("schaefer"))
+    connectome = _available(fetch_enigma_hcp, n, args.data_dir,
+                            "The HCP structural connectome is not available, so the readout-only "
+                            "connectome reservoirs are left out of this comparison")
+    empirical = _available(fetch_int_hbn, n, args.data_dir,
+                           "The empirical HBN INT map is not available, so model timescales are "
+                           "computed but not compared with the brain")
+    spec = compare_spec(quick=args.quick, n_seeds=args.seeds, atlas=args.atlas, connectome=connectome,
+                        empirical_int=empirical)
     return _run_and_report(spec, args)
 
 

@@ -16,12 +16,12 @@ import pandas as pd
 
 from .execute import execute_group
 from .report import summarize, write_report
-from .runners import SweepError, run_groups
+from .runners import RUNNERS, SweepError, run_groups
 from .spec import ExperimentSpec, GraphSpec, ModelSpec, TrainingSpec
 from .store import ResultStore
 
 __all__ = [
-    "ExperimentSpec", "GraphSpec", "ModelSpec", "ResultStore", "SweepError", "TrainingSpec",
+    "RUNNERS", "ExperimentSpec", "GraphSpec", "ModelSpec", "ResultStore", "SweepError", "TrainingSpec",
     "execute_group", "run_experiment", "run_groups", "summarize", "write_report",
 ]
 

@@ -1,0 +1,500 @@
+"""A crash-safe, resumable result store: one folder per experiment.
+
+Layout of a store rooted at ``root``::
+
+    root/
+      spec.toml          the experiment's spec (written once, see ResultStore.write_spec)
+      manifest.json      the completed groups (the single source of truth)
+      results.csv        tidy table of every completed group (rebuilt, never appended)
+      curves.csv         learning-curve rows of every completed group (rebuilt)
+      failures.jsonl     one JSON line per failed attempt, with its traceback
+      groups/<group_id>/ per-group work folder: the executor's checkpoints and
+                         artifacts, plus the store's rows.csv and curves.csv
+
+Tables are CSV, so reading and writing them needs pandas alone (no pyarrow).
+CSV keeps no types: columns are re-inferred on reading (only empty fields are
+missing values, so labels such as ``"None"`` or ``"NA"`` stay strings, and floats
+round-trip exactly).
+
+Every file is written atomically: into a temporary file in the same folder,
+flushed and fsynced, then moved over the target with :func:`os.replace` (the
+folder is fsynced too). Recording a group is atomic as a whole: its ``rows.csv``
+and ``curves.csv`` are written first, then the manifest is replaced with one that
+lists the group. A crash before that replace leaves the group incomplete (it is
+run again, and its stale row files are overwritten); a crash after it leaves the
+group complete with all its rows. ``results.csv`` is rebuilt from the row files of
+the completed groups (:meth:`ResultStore.consolidate`), so it can never hold a
+group twice or part of a group; after a crash it may lag behind the manifest
+until the next consolidation (:func:`~conn2rnn.experiments.runners.run_groups`
+consolidates at the end of every sweep, resumed ones included).
+
+A store has one writer at a time: the runners execute groups in worker processes
+but record every result from the driver process, which holds the store's lock
+(:meth:`ResultStore.lock`). Any number of readers may watch a store while it is
+written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_GROUP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_RESERVED = ("rows.csv", "curves.csv")
+_ROW_KEYS = ("group_id", "run_id", "metric", "value")
+_RESULT_KEYS = ("rows", "curves", "artifacts")
+_MANIFEST_FORMAT = "conn2rnn-manifest"
+
+
+def check_group_id(group_id: Any) -> str:
+    """Validate a group id (it names a folder): letters, digits, ``.``, ``_``, ``-``."""
+    if not isinstance(group_id, str) or not _GROUP_ID.fullmatch(group_id):
+        raise ValueError(
+            "group_id must be 1-128 letters, digits, '.', '_' or '-' starting with a letter "
+            f"or digit (it names a folder); got {group_id!r}"
+        )
+    return group_id
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":  # pragma: no cover - directories cannot be opened on Windows
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + os.replace)."""
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _scalar(value: Any, where: str) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise TypeError(f"{where} must be a scalar (str, number, bool or None); got "
+                    f"{type(value).__name__}. Store arrays as artifacts in the group's workdir")
+
+
+def _table(records: Any, name: str, required: tuple[str, ...], group_id: str) -> pd.DataFrame:
+    """Validate a list of flat dicts and turn it into a DataFrame with ``group_id`` first."""
+    if not isinstance(records, (list, tuple)):
+        raise TypeError(f"result[{name!r}] must be a list of dicts; got {type(records).__name__}")
+    clean = []
+    for i, row in enumerate(records):
+        if not isinstance(row, Mapping):
+            raise TypeError(f"result[{name!r}][{i}] must be a dict; got {type(row).__name__}")
+        missing = [k for k in required if k not in row]
+        if missing:
+            raise ValueError(f"result[{name!r}][{i}] lacks key(s) {missing}; every row needs "
+                             f"{list(required)}; got keys {sorted(row)}")
+        if "group_id" in row and row["group_id"] != group_id:
+            raise ValueError(f"result[{name!r}][{i}] has group_id {row['group_id']!r} but is "
+                             f"recorded for group {group_id!r}; drop the key or fix it")
+        out = {"group_id": group_id}
+        for key, value in row.items():
+            if not isinstance(key, str):
+                raise TypeError(f"result[{name!r}][{i}] keys must be str; got {key!r}")
+            out[key] = _scalar(value, f"result[{name!r}][{i}][{key!r}]")
+        for key in ("run_id", "metric"):
+            if key in required and not isinstance(out[key], str):
+                raise TypeError(f"result[{name!r}][{i}][{key!r}] must be a str; got {out[key]!r}")
+        if "value" in required:
+            value = out["value"]
+            if value is not None and (isinstance(value, (str, bool))
+                                      or not isinstance(value, (int, float))):
+                raise TypeError(f"result[{name!r}][{i}]['value'] must be a number or None "
+                                f"(cast booleans to float); got {value!r}")
+        clean.append(out)
+    head = ["group_id", *required]
+    frame = pd.DataFrame.from_records(clean) if clean else pd.DataFrame(columns=head)
+    return frame[head + [c for c in frame.columns if c not in head]]
+
+
+# pandas >= 3 parses floats exactly by default and deprecates the option.
+_EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], **_EXACT_FLOATS)
+
+
+class ResultStore:
+    """Results of one experiment, in one folder, safe to kill and resume.
+
+    Parameters
+    ----------
+    root : str or Path
+        The experiment's output folder (created if missing).
+
+    Notes
+    -----
+    See the module docstring for the layout and the atomicity guarantees. One
+    process writes a store at a time (hold :meth:`lock`); readers may open it
+    concurrently.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be a path (str or Path); got {type(root).__name__}")
+        self.root = Path(root).resolve()
+        if self.root.exists() and not self.root.is_dir():
+            raise ValueError(f"root {self.root} exists and is not a folder; choose a folder path")
+        (self.root / "groups").mkdir(parents=True, exist_ok=True)
+        self._cache: dict[tuple[str, str, str], pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return f"ResultStore({str(self.root)!r}, completed={len(self.completed())})"
+
+    # ------------------------------------------------------------------ paths
+    @property
+    def spec_path(self) -> Path:
+        """``root/spec.toml``."""
+        return self.root / "spec.toml"
+
+    @property
+    def manifest_path(self) -> Path:
+        """``root/manifest.json``: the completed groups."""
+        return self.root / "manifest.json"
+
+    @property
+    def failures_path(self) -> Path:
+        """``root/failures.jsonl``: one line per failed attempt."""
+        return self.root / "failures.jsonl"
+
+    def workdir(self, group_id: str) -> Path:
+        """The group's work folder ``groups/<group_id>/`` (created if missing).
+
+        Executors write checkpoints and artifacts here; ``rows.csv`` and
+        ``curves.csv`` are reserved for the store.
+        """
+        path = self.root / "groups" / check_group_id(group_id)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # ------------------------------------------------------------------- spec
+    def write_spec(self, text: str, *, overwrite: bool = False) -> None:
+        """Write ``spec.toml`` atomically, refusing to mix two experiments in one folder.
+
+        Parameters
+        ----------
+        text : str
+            TOML text of the experiment spec.
+        overwrite : bool
+            Replace an existing spec that differs. Completed groups stay in the
+            store: group ids are content hashes, so groups whose content did not
+            change are reused and the others are run anew (filter the results on
+            ``group_id`` to drop groups of the old spec).
+
+        Raises
+        ------
+        FileExistsError
+            When a different spec is already stored and ``overwrite`` is False.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be the spec's TOML text (str); got {type(text).__name__}")
+        if self.spec_path.exists() and not overwrite:
+            old = self.spec_path.read_text()
+            if not self._same_spec(old, text):
+                raise FileExistsError(
+                    f"{self.spec_path} holds a different experiment spec; use a new output "
+                    "folder, or pass --force (overwrite=True) to replace it and keep the groups "
+                    "already completed"
+                )
+            return
+        _atomic_write(self.spec_path, text)
+
+    def read_spec(self) -> str | None:
+        """The stored spec text, or None when none was written."""
+        return self.spec_path.read_text() if self.spec_path.exists() else None
+
+    @staticmethod
+    def _same_spec(old: str, new: str) -> bool:
+        try:
+            return tomllib.loads(old) == tomllib.loads(new)
+        except tomllib.TOMLDecodeError:
+            return old.strip() == new.strip()
+
+    # --------------------------------------------------------------- manifest
+    def _manifest(self) -> dict[str, dict[str, Any]]:
+        if not self.manifest_path.exists():
+            return {}
+        try:
+            data = json.loads(self.manifest_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{self.manifest_path} is not valid JSON ({exc}); it is only ever "
+                             "replaced atomically, so it was edited by hand: restore it") from exc
+        if not isinstance(data, dict) or data.get("format") != _MANIFEST_FORMAT:
+            raise ValueError(f"{self.manifest_path} is not a conn2rnn manifest; is {self.root} "
+                             "the output folder of another program?")
+        return data["groups"]
+
+    def _write_manifest(self, groups: Mapping[str, Any]) -> None:
+        data = {"format": _MANIFEST_FORMAT, "version": 1, "groups": dict(groups)}
+        _atomic_write(self.manifest_path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+    def completed(self) -> set[str]:
+        """Ids of the completed groups."""
+        return set(self._manifest())
+
+    def is_complete(self, group_id: str) -> bool:
+        """Whether ``group_id`` is recorded as completed."""
+        return check_group_id(group_id) in self._manifest()
+
+    def entry(self, group_id: str) -> dict[str, Any]:
+        """The manifest entry of a completed group: ``n_rows``, ``n_curves``,
+        ``artifacts``, ``seconds`` (execution time), ``finished`` (UTC time) and
+        ``token`` (unique per recording)."""
+        manifest = self._manifest()
+        if check_group_id(group_id) not in manifest:
+            raise KeyError(f"group {group_id!r} is not completed in {self.root}")
+        return dict(manifest[group_id])
+
+    # ----------------------------------------------------------------- record
+    def record(self, group_id: str, result: Mapping[str, Any], *,
+               seconds: float | None = None, overwrite: bool = False) -> None:
+        """Record a completed group atomically: its rows, curves and manifest entry.
+
+        Parameters
+        ----------
+        group_id : str
+        result : dict
+            ``{"rows": list of dict, "curves": list of dict or None,
+            "artifacts": dict of str to str}``. Each row has ``run_id`` (str),
+            ``metric`` (str), ``value`` (number or None) and any scalar labels;
+            each curve row has ``run_id``. Artifacts are paths relative to the
+            group's :meth:`workdir`, and must exist.
+        seconds : float, optional
+            Execution wall time, kept in the manifest.
+        overwrite : bool
+            Replace a group that is already complete (otherwise an error).
+        """
+        check_group_id(group_id)
+        if not isinstance(result, Mapping):
+            raise TypeError(f"result must be a dict with keys {list(_RESULT_KEYS)}; "
+                            f"got {type(result).__name__}")
+        unknown = sorted(set(result) - set(_RESULT_KEYS))
+        if unknown or "rows" not in result:
+            raise ValueError(f"result must have key 'rows' and optionally 'curves', 'artifacts'; "
+                             f"got keys {sorted(result)}")
+        rows = _table(result["rows"], "rows", _ROW_KEYS[1:], group_id)
+        curves = result.get("curves")
+        if curves is not None and not (isinstance(curves, (list, tuple)) and not curves):
+            curves = _table(curves, "curves", ("run_id",), group_id)
+        else:
+            curves = None
+        workdir = self.workdir(group_id)
+        artifacts = self._check_artifacts(result.get("artifacts") or {}, workdir)
+        if seconds is not None and (not isinstance(seconds, (int, float)) or not math.isfinite(seconds)):
+            raise TypeError(f"seconds must be a finite number or None; got {seconds!r}")
+
+        manifest = self._manifest()
+        if group_id in manifest:
+            if not overwrite:
+                raise ValueError(f"group {group_id!r} is already recorded in {self.root}; pass "
+                                 "overwrite=True to replace it")
+            del manifest[group_id]
+            self._write_manifest(manifest)  # incomplete first, so no mix of old and new
+        # 1) the row files, each atomically; 2) the manifest: the commit point.
+        _atomic_write(workdir / "rows.csv", rows.to_csv(index=False))
+        if curves is not None:
+            _atomic_write(workdir / "curves.csv", curves.to_csv(index=False))
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                (workdir / "curves.csv").unlink()
+        manifest[group_id] = {
+            "n_rows": len(rows), "n_curves": 0 if curves is None else len(curves),
+            "artifacts": artifacts, "seconds": None if seconds is None else float(seconds),
+            "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "token": uuid.uuid4().hex,
+        }
+        self._write_manifest(manifest)
+
+    @staticmethod
+    def _check_artifacts(artifacts: Any, workdir: Path) -> dict[str, str]:
+        if not isinstance(artifacts, Mapping):
+            raise TypeError(f"result['artifacts'] must be a dict of name -> relative path; "
+                            f"got {type(artifacts).__name__}")
+        out = {}
+        for name, rel in artifacts.items():
+            if not isinstance(name, str) or not isinstance(rel, str):
+                raise TypeError(f"result['artifacts'] must map str to str; got {name!r}: {rel!r}")
+            path = Path(rel)
+            if path.is_absolute() or ".." in path.parts or path.as_posix() in _RESERVED:
+                raise ValueError(f"artifact {name!r} -> {rel!r} must be a path relative to the "
+                                 f"group's workdir, without '..', and not one of {list(_RESERVED)}")
+            if not (workdir / path).exists():
+                raise ValueError(f"artifact {name!r} -> {rel!r} does not exist under {workdir}; "
+                                 "write it before returning the result")
+            out[name] = path.as_posix()
+        return out
+
+    # --------------------------------------------------------------- failures
+    def record_failure(self, group_id: str, error: str, *, traceback: str = "",
+                       run_ids: list[str] | None = None) -> None:
+        """Append a failed attempt of ``group_id`` to ``failures.jsonl`` (fsynced).
+
+        The group is not marked complete; a later successful :meth:`record`
+        resolves it.
+        """
+        check_group_id(group_id)
+        entry = {"group_id": group_id, "error": str(error), "traceback": str(traceback),
+                 "run_ids": list(run_ids or []),
+                 "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+        line = json.dumps(entry) + "\n"
+        with open(self.failures_path, "a+b") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell():  # after a torn last line, start a fresh one
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    line = "\n" + line
+            fh.write(line.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def failures(self) -> list[dict[str, Any]]:
+        """The latest failed attempt of every group that is still incomplete.
+
+        Returns
+        -------
+        list of dict
+            Each with ``group_id``, ``error``, ``traceback``, ``run_ids`` and ``time``,
+            in the order the failures happened.
+        """
+        if not self.failures_path.exists():
+            return []
+        latest: dict[str, dict[str, Any]] = {}
+        for line in self.failures_path.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line torn by a crash
+            if isinstance(entry, dict) and "group_id" in entry:
+                latest.pop(entry["group_id"], None)
+                latest[entry["group_id"]] = entry
+        done = self.completed()
+        return [e for gid, e in latest.items() if gid not in done]
+
+    # ----------------------------------------------------------------- tables
+    def _frames(self, kind: str) -> list[pd.DataFrame]:
+        manifest = self._manifest()
+        frames = []
+        for gid in sorted(manifest):
+            entry = manifest[gid]
+            if kind == "curves" and not entry.get("n_curves"):
+                continue
+            key = (gid, kind, entry["token"])
+            if key not in self._cache:
+                path = self.root / "groups" / gid / f"{kind}.csv"
+                if not path.exists():
+                    raise FileNotFoundError(f"{path} is missing although group {gid!r} is "
+                                            "complete; it was deleted by hand: delete the group's "
+                                            "manifest entry (or the whole folder) and rerun")
+                self._cache[key] = _read_csv(path)
+            frames.append(self._cache[key])
+        return frames
+
+    def results(self) -> pd.DataFrame:
+        """The tidy results table of every completed group.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``group_id``, ``run_id``, ``metric``, ``value`` then the labels;
+            groups ordered by id, rows in the executor's order. Each completed group
+            appears exactly once; incomplete groups never.
+        """
+        frames = [f for f in self._frames("rows") if len(f)]
+        if not frames:
+            return pd.DataFrame(columns=list(_ROW_KEYS))
+        return pd.concat(frames, ignore_index=True, sort=False)
+
+    def curves(self) -> pd.DataFrame:
+        """Learning-curve rows of every completed group (``group_id``, ``run_id``, ...)."""
+        frames = self._frames("curves")
+        if not frames:
+            return pd.DataFrame(columns=["group_id", "run_id"])
+        return pd.concat(frames, ignore_index=True, sort=False)
+
+    def consolidate(self) -> pd.DataFrame:
+        """Rebuild ``results.csv`` and ``curves.csv`` (atomically) from the completed groups.
+
+        Returns
+        -------
+        DataFrame
+            The results table (see :meth:`results`).
+        """
+        table = self.results()
+        _atomic_write(self.root / "results.csv", table.to_csv(index=False))
+        _atomic_write(self.root / "curves.csv", self.curves().to_csv(index=False))
+        return table
+
+    # ------------------------------------------------------------------- lock
+    @contextlib.contextmanager
+    def lock(self) -> Iterator["ResultStore"]:
+        """Hold the store's writer lock (an advisory lock on ``root/.lock``).
+
+        Raises
+        ------
+        RuntimeError
+            When another process is writing this store. The lock dies with its
+            process, so a killed sweep never leaves the folder locked.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no advisory locks on this platform
+            yield self
+            return
+        with open(self.root / ".lock", "a") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RuntimeError(f"another process is writing to {self.root}; wait for it to "
+                                   "finish or use another output folder") from None
+            try:
+                self._remove_stale_temps()
+                yield self
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def _remove_stale_temps(self) -> None:
+        """Delete the store's temporary files left by a writer killed mid-write."""
+        stale = [*self.root.glob(".*.tmp"), *(self.root / "groups").glob("*/.rows.csv.*.tmp"),
+                 *(self.root / "groups").glob("*/.curves.csv.*.tmp")]
+        for tmp in stale:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
