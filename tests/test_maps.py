@@ -223,3 +223,12 @@ def test_compare_regimes_statistics():
     with pytest.raises(ValueError, match="available: spatial"):
         compare_regimes({"spatial": spatial})
     assert compare_regimes({"spatial": spatial}, reference=None)["mwu_p"].isna().all()
+
+
+def test_compare_regimes_accepts_r_p_pairs():
+    from conn2rnn.analysis.maps import compare_regimes
+
+    table = compare_regimes({"vanilla": [(0.1, 0.5), (0.2, 0.01)], "bio": [(0.4, 0.001), (0.5, 0.002)]})
+    bio = table.set_index("regime").loc["bio"]
+    assert bio["frac_significant"] == 1.0 and bio["r_mean"] == pytest.approx(0.45)
+    assert table.set_index("regime").loc["vanilla", "frac_significant"] == 0.5

@@ -334,6 +334,9 @@ def _regime_values(items: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         r = np.array([it.r for it in seq], dtype=float)
         p = np.array([it.p_parametric if it.null is None else it.p_null for it in seq], dtype=float)
         return r, p
+    if all(isinstance(it, tuple) and len(it) == 2 for it in seq):
+        pairs = np.array(seq, dtype=float)
+        return pairs[:, 0], pairs[:, 1]
     try:
         return np.array(seq, dtype=float), np.full(len(seq), np.nan)
     except (TypeError, ValueError) as err:
@@ -355,7 +358,8 @@ def compare_regimes(
     results : mapping regime name -> sequence
         Per regime, one entry per network: :class:`MapComparison` objects (their
         ``p_null``, or ``p_parametric`` when no null was used, decides
-        significance) or plain correlation values (significance is then NaN).
+        significance), ``(r, p)`` pairs (e.g. read back from a results table), or
+        plain correlation values (significance is then NaN).
     reference : str or None, default "vanilla"
         Regime every other one is compared with (two-sided Mann-Whitney U on the
         correlations); None skips the comparison.

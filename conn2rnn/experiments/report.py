@@ -89,6 +89,28 @@ def _mean_int_map(root: Path, results: pd.DataFrame, regime: str, task: str) -> 
     return pd.concat(maps, axis=1).mean(axis=1)
 
 
+def _int_by_regime(results: pd.DataFrame) -> pd.DataFrame | None:
+    """Per task, the rho distribution of each regime tested against vanilla (None if no INT rows)."""
+    from ..analysis.maps import compare_regimes
+
+    rho = results[results.metric == "int_rho"]
+    if rho.empty:
+        return None
+    frames = []
+    for task, part in rho.groupby("task", sort=False):
+        pvals = results[(results.metric == "int_p_spin") & (results.task == task)].set_index("run_id").value
+        per_regime = {}
+        for regime, rows in part.groupby("regime", sort=False):
+            per_regime[regime] = [(r, pvals.get(run, np.nan)) for run, r in zip(rows.run_id, rows.value)]
+        reference = "vanilla" if "vanilla" in per_regime else None
+        table = compare_regimes(per_regime, reference=reference)
+        table.insert(0, "task", task)
+        frames.append(table)
+    cols = ["task", "regime", "n_networks", "r_mean", "r_sd", "frac_significant", "mwu_p"]
+    out = pd.concat(frames, ignore_index=True)
+    return out[[c for c in cols if c in out.columns]]
+
+
 def write_report(root: str | Path, *, title: str | None = None) -> Path:
     """Write ``report.md`` and ``figures/*.png`` into an experiment folder.
 
@@ -155,6 +177,13 @@ def write_report(root: str | Path, *, title: str | None = None) -> Path:
         lines.append("")
 
     graph = build_graph(dataclass_dict(spec.graph))
+    int_table = _int_by_regime(results)
+    if int_table is not None:
+        lines += ["## INT similarity with the brain, by regime", "",
+                  "Spearman rho between each network's INT map and the empirical map; "
+                  "`frac_significant`: p_spin < 0.05; `mwu_p`: two-sided Mann-Whitney U "
+                  "test of the rho distribution against vanilla's.", "",
+                  markdown_table(int_table), ""]
     if "int_rho" in set(results.metric) and "int_hbn" in graph.maps:
         best = (results[results.metric == "int_rho"].groupby(["task", "regime"]).value.mean()
                 .sort_values(ascending=False))
