@@ -2,15 +2,9 @@
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from conn2rnn.models.engine import simulate
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(1):
-        yield
 
 
 def _net(n=20, n_in=2, seed=0):

@@ -5,7 +5,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from threadpoolctl import threadpool_limits
 
 from conn2rnn.analysis.expressivity import (
     forecast_score,
@@ -17,11 +16,6 @@ from conn2rnn.analysis.expressivity import (
 from conn2rnn.models.engine import simulate
 from conn2rnn.models.reservoir import ConnectomeReservoir, scale_spectral_radius
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(1):
-        yield
 
 
 def _delay_line(n):

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from threadpoolctl import threadpool_limits
 
 from conn2rnn.models.reservoir import ConnectomeReservoir, scale_spectral_radius
 from conn2rnn.readout import (
@@ -18,11 +17,6 @@ from conn2rnn.readout import (
     to_reservoirpy_ridge,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(1):
-        yield
 
 
 def _batch(kind, targets, loss_mask, decision_mask):

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from scipy import sparse
-from threadpoolctl import threadpool_limits
 
 from conn2rnn.graph import BrainGraph
 from conn2rnn.models.reservoir import (
@@ -13,11 +12,6 @@ from conn2rnn.models.reservoir import (
     spectral_radius,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(1):
-        yield
 
 
 def _directed(n=30, seed=0):
