@@ -29,7 +29,7 @@ pip_install() { "$PY" -m pip install --quiet --disable-pip-version-check "$@"; }
 # neurogym imports torch at import time without declaring it as a dependency.
 pip_install "torch==2.13.0"
 pip_install "neurogym==2.3.1"
-pip_install "pandas>=2.0" "pytest>=7.4"
+pip_install "pandas>=2.0" "pytest>=7.4" "threadpoolctl>=3.1"  # the shared tests/conftest.py uses threadpoolctl
 pip_install --no-deps -e "$ROOT"
 
 if ! "$PY" -c "import neurogym, conn2rnn.tasks"; then
