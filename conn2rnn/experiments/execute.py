@@ -12,6 +12,7 @@ the recurrent weights.
 from __future__ import annotations
 
 import json
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,26 +71,33 @@ def _timescale_rows(graph, group, run_ids, model, dt_ms: float) -> tuple[list[di
     from ..analysis.maps import compare_maps
     from ..analysis.resting import model_timescales
 
-    ints = model_timescales(model, dt_ms=dt_ms, bold=True, tr_s=0.72, n_steps=1200, seed=0)
+    # Nodes without a timescale (silent ReLU units, diverging networks) are not warned
+    # about one by one here: their count is a metric of its own, int_undefined_nodes.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ints = model_timescales(model, dt_ms=dt_ms, bold=True, tr_s=0.72, n_steps=1200, seed=0)
     rows = []
     nulls = _empirical_nulls(json.dumps(group["graph"], sort_keys=True))
     for k, run_id in enumerate(run_ids):
-        rows.append({"run_id": run_id, "metric": "int_median_s", "value": float(np.nanmedian(ints[k]))})
+        undefined = int(np.isnan(ints[k]).sum())
+        rows.append({"run_id": run_id, "metric": "int_undefined_nodes", "value": float(undefined)})
+        median = float(np.nanmedian(ints[k])) if undefined < ints.shape[1] else np.nan
+        rows.append({"run_id": run_id, "metric": "int_median_s", "value": median})
         if nulls is None:
             continue
         finite = np.isfinite(ints[k])
         if finite.sum() < 10 or np.nanstd(ints[k]) == 0:
             rows.append({"run_id": run_id, "metric": "int_rho", "value": np.nan})
             continue
-        cmp = compare_maps(ints[k], graph.maps["int_hbn"], method="spearman", nulls=nulls)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the dropped nodes are counted above
+            cmp = compare_maps(ints[k], graph.maps["int_hbn"], method="spearman", nulls=nulls)
         rows.append({"run_id": run_id, "metric": "int_rho", "value": float(cmp.r)})
         rows.append({"run_id": run_id, "metric": "int_p_spin", "value": float(cmp.p_null)})
     return rows, ints
 
 
 def _topology_rows(graph, run_ids, weights: np.ndarray) -> list[dict]:
-    import warnings
-
     from ..analysis.topology import topology_summary
 
     d = graph.distance("euclidean")
