@@ -106,8 +106,9 @@ def plot_glass_brain(graph: "BrainGraph", *, color: str | Any = "network", edges
     display = plotting.plot_connectome(
         adjacency, graph.coords, node_color=colors, node_size=18,
         edge_threshold=edge_threshold if edges else None, display_mode="lzr",
-        figure=fig, title=title or repr(graph), edge_kwargs={"linewidth": 0.6, "alpha": 0.5},
-        colorbar=edges,
+        figure=fig, edge_kwargs={"linewidth": 0.6, "alpha": 0.5}, colorbar=False,
+        title=title or f"{graph.atlas}: {graph.n_nodes} regions"
+                       + (" and the strongest connectome edges" if edges else ""),
     )
     display.close = lambda: None
     if values is not None:
