@@ -162,10 +162,10 @@ def _run_trainable(group: dict[str, Any], workdir: Path) -> dict[str, Any]:
 def _null_graph(graph, variant: str, seed: int):
     from .. import nulls
 
-    w = np.asarray(graph.connectome)
-    symmetric = bool(np.allclose(w, w.T))
     if variant == "connectome":
         return graph
+    w = np.asarray(graph.connectome)
+    symmetric = bool(np.allclose(w, w.T))
     if variant == "rewired":
         w = nulls.rewire_degree_preserving(w, directed=not symmetric, seed=seed)
     elif variant == "weight_shuffle":

@@ -88,15 +88,13 @@ class ReservoirEnsemble:
 
 
 def _resolve_trainable(regime: Any, trainable: bool | None) -> bool:
-    from ..regimes import Regime
+    from ..regimes import Regime, get_regime
 
     if trainable is not None:
         if not isinstance(trainable, bool):
             raise TypeError(f"trainable must be True, False or None; got {trainable!r}")
         return trainable
     regimes = [regime] if isinstance(regime, (str, Regime)) else list(regime)
-    from ..regimes import get_regime
-
     flags = {(get_regime(r) if isinstance(r, str) else r).trainable for r in regimes}
     if len(flags) != 1:
         raise ValueError("the regimes disagree on trainable; pass trainable= explicitly")
