@@ -36,7 +36,7 @@ import time
 
 import torch
 
-from conn2rnn import training_utils as U
+from conn2rnn.fitting import _training_utils as U
 from conn2rnn.models.biornn import BioRNN
 
 T, B, N, I, O = 50, 32, 100, 3, 2

@@ -29,11 +29,11 @@ _EXPORTS = {
     "build_model": "conn2rnn.models",
     "freeze": "conn2rnn.models",
     "make_trainable": "conn2rnn.models",
-    "train": "conn2rnn.training",
-    "TrainResult": "conn2rnn.training",
+    "train": "conn2rnn.fitting",
+    "TrainResult": "conn2rnn.fitting",
     "save_biornn": "conn2rnn.models",
     "load_biornn": "conn2rnn.models",
-    "evaluate": "conn2rnn.evaluation",
+    "evaluate": "conn2rnn.fitting",
     "ExperimentSpec": "conn2rnn.experiments",
 }
 

@@ -11,7 +11,7 @@ from conn2rnn.models.biornn import BioRNN
 from conn2rnn.models.io import load_biornn, save_biornn
 from conn2rnn.regimes import get_regime
 from conn2rnn.tasks import Task, get_task
-from conn2rnn.training import train
+from conn2rnn.fitting.training import train
 
 
 @pytest.fixture(autouse=True)

@@ -74,7 +74,7 @@ def test_surface_map_renders_hemispheres_in_panel_order(tmp_path):
     purple, yellow = matplotlib.colormaps["viridis"](0.0), matplotlib.colormaps["viridis"](1.0)
     assert _near(left, purple) > 2000 and _near(left, yellow) < 50
     assert _near(right, yellow) > 2000 and _near(right, purple) < 50
-    assert plotting._conte69()[0][0].flags.writeable is False
+    assert plotting.brain._conte69()[0][0].flags.writeable is False
     assert plt.get_fignums() == []  # nothing left open in pyplot's global state
 
 
@@ -84,21 +84,21 @@ def test_surface_values_paint_parcels_and_leave_the_rest_nan(schaefer100):
     labels = np.asarray(load_parcellation("schaefer", 100, join=True))
     values = np.arange(100.0) + 10
     values.setflags(write=False)  # the caller's array is only read
-    vertex = plotting._surface_values("schaefer100", values)
+    vertex = plotting.brain._surface_values("schaefer100", values)
     assert vertex.shape == labels.shape
     assert np.all(np.isnan(vertex[labels == 0]))
     np.testing.assert_array_equal(vertex[labels > 0], values[labels[labels > 0] - 1])
     # a subset graph: its regions keep their own values, all others are NaN
     sub = schaefer100.subset(schaefer100.node_mask("Default"))
-    vertex_sub = plotting._surface_values(sub, sub.gradient)
+    vertex_sub = plotting.brain._surface_values(sub, sub.gradient)
     label_of = dict(zip(atlas_table("schaefer100")["name"], atlas_table("schaefer100")["label"]))
     for name, g in zip(sub.names, sub.gradient):
         np.testing.assert_array_equal(vertex_sub[labels == label_of[name]], g)
     kept = np.isin(labels, [label_of[n] for n in sub.names])
     assert np.all(np.isnan(vertex_sub[~kept]))
     # a map name resolves against the graph
-    np.testing.assert_array_equal(plotting._surface_values(schaefer100, "t1wt2w"),
-                                  plotting._surface_values(schaefer100, schaefer100.maps["t1wt2w"]))
+    np.testing.assert_array_equal(plotting.brain._surface_values(schaefer100, "t1wt2w"),
+                                  plotting.brain._surface_values(schaefer100, schaefer100.maps["t1wt2w"]))
 
 
 def test_surface_map_errors(schaefer100):

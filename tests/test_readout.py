@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 
 from conn2rnn.models.reservoir import ConnectomeReservoir, scale_spectral_radius
-from conn2rnn.readout import (
+from conn2rnn.fitting.readout import (
     ClassifierReadout,
     RidgeReadout,
     decision_features,

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conn2rnn.analysis.resting import model_timescales, resting_state
-from conn2rnn.evaluation import evaluate
+from conn2rnn.fitting.evaluation import evaluate
 from conn2rnn.graph import BrainGraph
 from conn2rnn.models.biornn import BioRNN
 from conn2rnn.models.reservoir import ConnectomeReservoir, spectral_radius
@@ -68,7 +68,7 @@ def test_freeze_reproduces_trained_states(graph):
     frozen = freeze(model)
     batch = task.batch(8, seed=2)
     _, states = model(torch.tensor(batch.inputs, dtype=torch.float64))
-    np.testing.assert_allclose(frozen.run(batch.inputs), states.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(frozen.states(batch.inputs), states.detach().numpy(), atol=1e-12)
     np.testing.assert_array_equal(frozen.members[0].output_nodes, graph.select("Default"))
     relu = build_model(graph, task, "vanilla", activation="relu")
     with pytest.raises(ValueError, match="activation='tanh'"):

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from conn2rnn import training_utils as U
+from conn2rnn.fitting import _training_utils as U
 from conn2rnn.graph import BrainGraph
 from conn2rnn.models.biornn import BioRNN
 from conn2rnn.regimes import get_regime
 from conn2rnn.tasks import get_task
-from conn2rnn.training import train
+from conn2rnn.fitting.training import train
 
 F64 = torch.float64
 

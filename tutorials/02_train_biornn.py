@@ -18,11 +18,11 @@ import numpy as np
 import torch
 
 import conn2rnn
-from conn2rnn.evaluation import evaluate
+from conn2rnn.fitting.evaluation import evaluate
 from conn2rnn.models import build_model
 from conn2rnn.plotting import plot_learning_curves, plot_weight_vs_distance
 from conn2rnn.tasks import get_task
-from conn2rnn.training import train
+from conn2rnn.fitting.training import train
 
 torch.set_num_threads(1)
 FIGURES = Path("tutorial_figures")

@@ -18,11 +18,11 @@ import torch
 import conn2rnn
 from conn2rnn import nulls
 from conn2rnn.analysis import memory_capacity
-from conn2rnn.evaluation import evaluate
+from conn2rnn.fitting.evaluation import evaluate
 from conn2rnn.models import ConnectomeReservoir, build_model, make_trainable
 from conn2rnn.plotting import plot_topology_vs_strength
 from conn2rnn.tasks import get_task
-from conn2rnn.training import train
+from conn2rnn.fitting.training import train
 
 torch.set_num_threads(1)
 FIGURES = Path("tutorial_figures")

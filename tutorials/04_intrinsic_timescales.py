@@ -22,7 +22,7 @@ from conn2rnn.analysis.resting import model_timescales
 from conn2rnn.models import build_model
 from conn2rnn.plotting import plot_map_scatter, plot_surface_map
 from conn2rnn.tasks import get_task
-from conn2rnn.training import train
+from conn2rnn.fitting.training import train
 
 torch.set_num_threads(1)
 FIGURES = Path("tutorial_figures")

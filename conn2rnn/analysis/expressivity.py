@@ -376,7 +376,7 @@ def per_network_readout(states: Any, graph_networks: Any, batch: Any, *, readout
     """
     from sklearn.base import clone
 
-    from conn2rnn.readout import ClassifierReadout, RidgeReadout, evaluate_readout
+    from conn2rnn.fitting.readout import ClassifierReadout, RidgeReadout, evaluate_readout
 
     labels = np.asarray(getattr(graph_networks, "networks", graph_networks)).astype(str)
     n_nodes = np.shape(states)[-1]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..models.protocol import as_recurrent_model
 from .bold import to_bold
 from .timescales import intrinsic_timescales
 
@@ -56,24 +57,7 @@ def resting_state(model: Any, *, n_steps: int = 1200, mean: float = 0.5, sd: flo
     n_inputs = model.n_inputs
     rng = np.random.default_rng(seed)
     drive = rng.normal(mean, sd, size=(washout + n_steps, 1, n_inputs))
-    from ..models.biornn import BioRNN
-    from ..models.reservoir import ConnectomeReservoir
-
-    if isinstance(model, BioRNN):
-        import torch
-
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                _, states = model(torch.as_tensor(drive, dtype=model.w_rec_raw.dtype))
-        finally:
-            model.train(was_training)
-        states = states.double().numpy()[:, :, 0]
-    elif isinstance(model, ConnectomeReservoir):
-        states = model.run(drive, seed=seed)[:, None, 0]
-    else:
-        states = model.run(drive, seed=seed)[:, :, 0]
+    states = as_recurrent_model(model).states(drive, seed=seed)[:, :, 0]
     return states[washout:]
 
 

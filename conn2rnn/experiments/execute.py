@@ -123,7 +123,7 @@ def _run_trainable(group: dict[str, Any], workdir: Path) -> dict[str, Any]:
     from ..models.biornn import BioRNN
     from ..models.io import save_biornn
     from ..regimes import Regime
-    from ..training import train
+    from ..fitting.training import train
 
     graph = build_graph(group["graph"])
     m, t = group["model"], group["training"]
@@ -178,7 +178,7 @@ def _null_graph(graph, variant: str, seed: int):
 
 
 def _run_reservoir(group: dict[str, Any], workdir: Path) -> dict[str, Any]:
-    from ..evaluation import evaluate_reservoirs
+    from ..fitting.evaluation import evaluate_reservoirs
     from ..models.reservoir import ConnectomeReservoir
     from ..models.toggle import ReservoirEnsemble
 

@@ -9,10 +9,12 @@ from .biornn import ACTIVATIONS, INITS, BioRNN
 from .engine import simulate
 from .io import load_biornn, save_biornn
 from .reservoir import ConnectomeReservoir, prepare_connectome, scale_spectral_radius, spectral_radius
-from .toggle import ReservoirEnsemble, build_model, freeze, make_trainable
+from .protocol import LeakyParameters, LeakyRateModel, RecurrentModel, as_recurrent_model
+from .reservoir_ensemble import ReservoirEnsemble
+from .toggle import build_model, freeze, make_trainable
 
 __all__ = [
     "ACTIVATIONS", "INITS", "BioRNN", "ConnectomeReservoir", "ReservoirEnsemble", "build_model",
     "freeze", "load_biornn", "make_trainable", "save_biornn", "prepare_connectome", "scale_spectral_radius", "simulate",
-    "spectral_radius",
+    "spectral_radius", "LeakyParameters", "LeakyRateModel", "RecurrentModel", "as_recurrent_model",
 ]

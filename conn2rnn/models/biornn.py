@@ -23,6 +23,7 @@ from torch import nn
 
 from . import _parametrize as P
 from ._recurrence import ACTIVATIONS, check_activation, leaky_recurrence
+from .protocol import LeakyParameters, check_inputs
 
 __all__ = ["BioRNN", "ACTIVATIONS", "INITS"]
 
@@ -418,6 +419,45 @@ class BioRNN(nn.Module):
     def _noise(self, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
         """(K, *shape) white noise, network k drawn from its own generator."""
         return torch.stack([torch.randn(shape, generator=g, dtype=dtype) for g in self._noise_gens])
+
+    # ------------------------------------------------------------------ RecurrentModel protocol
+    family = "biornn"
+
+    @property
+    def dt_ms(self) -> float:
+        """Duration of one step in ms."""
+        return float(self.config["dt"])
+
+    @torch.no_grad()
+    def states(self, inputs: Any, *, seed: int | None = None, x0: Any = None) -> np.ndarray:
+        """Noise-free states of all K networks, float64 ``(T, K, B, N)``.
+
+        Parameters
+        ----------
+        inputs : (T, B, I) array_like
+        seed : int, optional
+            Unused: a bioRNN outside training has no state noise.
+        x0 : (K, B, N) array_like, optional
+            Initial states (zeros by default).
+        """
+        x = torch.as_tensor(check_inputs(self, inputs), dtype=self.w_rec_raw.dtype)
+        h0 = None if x0 is None else torch.as_tensor(np.asarray(x0, dtype=np.float64), dtype=x.dtype)
+        _, states = self(x, h0=h0, noise=False)
+        return states.double().numpy()
+
+    def output_nodes(self) -> list[np.ndarray]:
+        """Per network, the nodes its readout may see (non-zero output-mask columns)."""
+        mask = self.output_mask.numpy()
+        return [np.flatnonzero(mask[k].any(axis=0)) for k in range(self.n_networks)]
+
+    def leaky_parameters(self) -> LeakyParameters:
+        """The effective W, W_in, bias and ``a = dt / tau`` of every network, float64."""
+        with torch.no_grad():
+            return LeakyParameters(
+                self.w_rec.double().numpy().copy(), self.w_in.double().numpy().copy(),
+                self.b_rec.double().numpy().copy(), (self.config["dt"] / self.tau.double()).numpy().copy(),
+                self.config["activation"],
+            )
 
     # ------------------------------------------------------------------ noise state
     def noise_state(self) -> list[torch.Tensor]:

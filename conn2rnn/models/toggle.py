@@ -14,7 +14,6 @@ what makes the conversions exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -22,69 +21,9 @@ import numpy as np
 from .engine import ACTIVATIONS as ENGINE_ACTIVATIONS
 from .engine import simulate
 from .reservoir import ConnectomeReservoir
+from .reservoir_ensemble import ReservoirEnsemble
 
-__all__ = ["ReservoirEnsemble", "build_model", "freeze", "make_trainable"]
-
-
-@dataclass(frozen=True)
-class ReservoirEnsemble:
-    """M readout-only reservoirs of the same size, simulated together.
-
-    Attributes
-    ----------
-    members : tuple of ConnectomeReservoir
-        Same N and I; each keeps its own W, W_in, bias, leak and output nodes.
-    seeds : tuple of int
-        Seed of each member (input weights, bias, state noise).
-    """
-
-    members: tuple[ConnectomeReservoir, ...]
-    seeds: tuple[int, ...]
-
-    def __post_init__(self) -> None:
-        if not self.members:
-            raise ValueError("members is empty; an ensemble needs at least one reservoir")
-        shapes = {(m.n_nodes, m.n_inputs, m.activation) for m in self.members}
-        if len(shapes) != 1:
-            raise ValueError(f"members must share N, I and activation; got {sorted(shapes)}")
-        if len(self.seeds) != len(self.members):
-            raise ValueError(f"need one seed per member ({len(self.members)}); got {len(self.seeds)}")
-
-    @property
-    def n_networks(self) -> int:
-        """M, the number of reservoirs."""
-        return len(self.members)
-
-    @property
-    def n_nodes(self) -> int:
-        return self.members[0].n_nodes
-
-    @property
-    def n_inputs(self) -> int:
-        return self.members[0].n_inputs
-
-    def run(self, inputs: Any, *, seed: int | None = None) -> np.ndarray:
-        """Simulate every member on the same trials in one batched engine call.
-
-        Parameters
-        ----------
-        inputs : (T, B, I) array_like
-        seed : int, optional
-            State-noise seed (members with ``noise = 0`` ignore it).
-
-        Returns
-        -------
-        (T, M, B, N) ndarray
-            Each trial starts from the zero state.
-        """
-        first = self.members[0]
-        leaks = np.stack([np.broadcast_to(m.leak, (m.n_nodes,)) for m in self.members])
-        noises = {m.noise for m in self.members}
-        if len(noises) != 1:
-            raise ValueError("members have different noise levels; run them one by one")
-        return simulate(np.stack([m.W for m in self.members]), np.stack([m.W_in for m in self.members]),
-                        inputs, leaks, np.stack([m.bias for m in self.members]),
-                        activation=first.activation, noise=noises.pop(), seed=seed)
+__all__ = ["build_model", "freeze", "make_trainable"]
 
 
 def _resolve_trainable(regime: Any, trainable: bool | None) -> bool:

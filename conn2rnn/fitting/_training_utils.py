@@ -1,4 +1,4 @@
-"""Helpers of :func:`conn2rnn.training.train`: per-network losses, gradient
+"""Helpers of :func:`conn2rnn.fitting.training.train`: per-network losses, gradient
 handling that keeps the K networks of an ensemble independent, derived seeds and
 atomic checkpoints."""
 

@@ -14,6 +14,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
+
+from ..models.biornn import BioRNN
+from ..models.protocol import as_recurrent_model
+from ..models.reservoir import ConnectomeReservoir
+from ..models.reservoir_ensemble import ReservoirEnsemble
+from ..tasks import accuracy
+from .readout import ClassifierReadout, RidgeReadout, evaluate_readout
 
 __all__ = ["evaluate", "evaluate_biornn", "evaluate_reservoirs"]
 
@@ -35,10 +43,6 @@ def evaluate_biornn(model: Any, task: Any, *, n_trials: int = 256, seed: int = 0
     pandas.DataFrame
         Columns ``network``, ``seed``, ``score`` (accuracy or R^2), ``metric``.
     """
-    import torch
-
-    from .tasks import accuracy
-
     batch = task.batch(n_trials, seed=seed)
     was_training = model.training
     model.eval()
@@ -67,8 +71,8 @@ def evaluate_reservoirs(ensemble: Any, task: Any, *, n_trials: int = 512, test_s
     seed : int
         Seed of the trials, the split and the state noise.
     readout : estimator, optional
-        Default: :class:`~conn2rnn.readout.ClassifierReadout` (classification) or
-        :class:`~conn2rnn.readout.RidgeReadout` (regression), on each member's
+        Default: :class:`~conn2rnn.fitting.readout.ClassifierReadout` (classification) or
+        :class:`~conn2rnn.fitting.readout.RidgeReadout` (regression), on each member's
         output nodes.
 
     Returns
@@ -76,21 +80,19 @@ def evaluate_reservoirs(ensemble: Any, task: Any, *, n_trials: int = 512, test_s
     pandas.DataFrame
         Columns ``network``, ``seed``, ``score`` (held-out), ``metric``, ``train_score``.
     """
-    from .models.toggle import ReservoirEnsemble
-    from .readout import ClassifierReadout, RidgeReadout, evaluate_readout
-
-    if not isinstance(ensemble, ReservoirEnsemble):
+    if isinstance(ensemble, ConnectomeReservoir):
         ensemble = ReservoirEnsemble((ensemble,), (seed,))
+    ensemble = as_recurrent_model(ensemble, "ensemble")
     if ensemble.n_inputs != task.n_inputs:
         raise ValueError(f"task {task.name!r} has {task.n_inputs} inputs; the reservoirs take "
                          f"{ensemble.n_inputs} (build them for this task)")
     batch = task.batch(n_trials, seed=seed)
-    states = ensemble.run(batch.inputs, seed=seed)
+    states = ensemble.states(batch.inputs, seed=seed)
     rows = []
-    for k, member in enumerate(ensemble.members):
+    for k, nodes in enumerate(ensemble.output_nodes()):
         if readout is None:
             cls = ClassifierReadout if batch.kind == "classification" else RidgeReadout
-            est = cls(output_nodes=member.output_nodes)
+            est = cls(output_nodes=nodes)
         else:
             est = readout
         result = evaluate_readout(est, states[:, k], batch, test_size=test_size, seed=seed)
@@ -104,8 +106,6 @@ def evaluate(model: Any, task: Any, **kwargs: Any) -> pd.DataFrame:
 
     See :func:`evaluate_biornn` and :func:`evaluate_reservoirs` for the options.
     """
-    from .models.biornn import BioRNN
-
     if isinstance(model, BioRNN):
         return evaluate_biornn(model, task, **kwargs)
     return evaluate_reservoirs(model, task, **kwargs)

@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from . import training_utils as U
+from . import _training_utils as U
 
 __all__ = ["TrainResult", "train"]
 
