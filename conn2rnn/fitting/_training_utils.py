@@ -136,6 +136,14 @@ def save_checkpoint(directory: str | os.PathLike, payload: dict[str, Any], meta:
     return target
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read back; ``path`` names it."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
 def load_checkpoint(directory: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """``(payload, meta)`` from :func:`save_checkpoint`, or None when there is none.
 
@@ -144,7 +152,11 @@ def load_checkpoint(directory: str | os.PathLike) -> tuple[dict[str, Any], dict[
     path = checkpoint_path(directory)
     if not path.is_file():
         return None
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated or corrupt: torch's zip/unpickling errors
+        raise CheckpointError(path, f"{path} is not a readable training checkpoint "
+                              f"({type(exc).__name__}: {exc}); delete it to train from scratch") from None
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-        raise ValueError(f"{path} is not a conn2rnn training checkpoint; remove it or pick another checkpoint_dir")
+        raise CheckpointError(path, f"{path} is not a conn2rnn training checkpoint; remove it or pick another checkpoint_dir")
     return payload, json.loads(payload["meta"])
