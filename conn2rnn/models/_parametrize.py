@@ -207,3 +207,71 @@ def noise_generator(seed: int) -> torch.Generator:
     """The noise stream of the network with this seed (independent of its init stream)."""
     state = np.random.SeedSequence([seed, 1]).generate_state(1, dtype=np.uint64)[0]
     return torch.Generator().manual_seed(int(state))
+
+
+# ----------------------------------------------------------------------------- timescales and gain
+def tau_to_raw(tau: np.ndarray, dt: float, tau_max: float) -> np.ndarray:
+    """Inverse of :func:`raw_to_tau`: ``logit((tau - dt) / (tau_max - dt))``.
+
+    Raises a ValueError naming ``tau`` unless every value lies strictly inside
+    ``(dt, tau_max)`` (the sigmoid reaches its ends only at infinity).
+    """
+    if not tau_max > dt:
+        raise ValueError(f"tau_max must be > dt = {dt:g} ms; got {tau_max:g} ms")
+    if np.any(tau <= dt) or np.any(tau >= tau_max):
+        raise ValueError(
+            f"learnable tau must lie strictly inside (dt, tau_max) = ({dt:g}, {tau_max:g}) ms; got values in "
+            f"[{tau.min():g}, {tau.max():g}] ms (raise tau_max or move tau off the bounds)"
+        )
+    frac = (tau - dt) / (tau_max - dt)
+    return np.log(frac) - np.log1p(-frac)
+
+
+def raw_to_tau(raw: torch.Tensor, dt: float, tau_max: float) -> torch.Tensor:
+    """Time constants ``dt + (tau_max - dt) * sigmoid(raw)``, always within ``[dt, tau_max]`` ms.
+
+    A parametrisation, not a clamp: the gradient is smooth everywhere and no
+    optimiser step can leave the interval.
+    """
+    return dt + (tau_max - dt) * torch.sigmoid(raw)
+
+
+def scale_map(values, value_range, name: str) -> np.ndarray:
+    """A node map min-max scaled linearly onto ``value_range = (low, high)``.
+
+    Parameters
+    ----------
+    values : (N,) array_like
+        Finite node values (e.g. the hierarchy gradient).
+    value_range : (float, float)
+        The node with the lowest value gets ``low``, the highest ``high``.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    (N,) float64 ndarray
+    """
+    vals = np.asarray(values, dtype=np.float64)
+    if vals.ndim != 1 or not np.all(np.isfinite(vals)):
+        raise ValueError(f"the node map for {name} must be a finite 1-D array; got shape {vals.shape}"
+                         f"{'' if vals.ndim != 1 else ' with NaN or inf'}")
+    try:
+        lo, hi = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}_range must be a pair (low, high); got {value_range!r}") from None
+    span = vals.max() - vals.min()
+    if span == 0:
+        raise ValueError(f"the node map for {name} is constant, so it cannot order the nodes")
+    return lo + (hi - lo) * (vals - vals.min()) / span
+
+
+def node_map(graph, spec, name: str) -> np.ndarray:
+    """Look up ``"gradient"`` or a map name on ``graph`` (clear error listing the choices)."""
+    values = graph.gradient if spec == "gradient" else graph.maps.get(spec)
+    if values is None:
+        raise ValueError(
+            f"{name}={spec!r} needs graph.gradient or a map of that name; the graph has "
+            f"gradient={'yes' if graph.gradient is not None else 'no'}, maps={sorted(graph.maps)}"
+        )
+    return np.asarray(values, dtype=np.float64)

@@ -2,9 +2,15 @@
 
 For every network ``k`` and step ``t``::
 
-    r[t] = f(W h[t-1] + W_in x[t] + b + noise[t])
+    u[t] = W h[t-1] + W_in x[t] + b + noise[t]
+    r[t] = f(g[t] * u[t])          (g = 1 without a gain)
     h[t] = h[t-1] + a * (r[t] - h[t-1])
     y[t] = W_out h[t] + b_out
+
+The gain ``g`` (per node, optionally per step and trial) and the leak ``a``
+(per node) are differentiable like the weights: ``dL/dg = sum a f'(g u) dL/dh * u``
+and ``dL/da = sum dL/dh[t] (r[t] - h[t-1])``. Without a gain, and with a fixed
+leak, the loop is exactly the plain one (no extra work or memory).
 
 Layout and cost, chosen for CPU throughput:
 
@@ -101,7 +107,7 @@ def _with_ones(x: torch.Tensor, n_net: int) -> torch.Tensor:
 
 class _LeakyRecurrence(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, w_in, b, w, h0, w_out, b_out, noise, alpha, act, n_t):
+    def forward(ctx, x, w_in, b, w, h0, w_out, b_out, noise, alpha, gain, act, n_t):
         n_net, batch, n = h0.shape
         # [x, 1] @ [W_in, b]^T: input drive and bias in one product, written once
         w_in_b = torch.cat([w_in, b.unsqueeze(-1)], dim=-1)
@@ -112,15 +118,25 @@ class _LeakyRecurrence(torch.autograd.Function):
         f_inplace = _ACT[act][0]
         w_t = w.transpose(1, 2).contiguous()  # h @ W^T gives W h for row vectors h
         r = torch.empty_like(h0)  # contiguous per-step buffer: one batched gemm per step
+        alpha_v = alpha.detach() if isinstance(alpha, torch.Tensor) else alpha
+        gain_v = None if gain is None else gain.detach()
+        keep_u = gain is not None and ctx.needs_input_grad[9]
+        u_store = torch.empty_like(pre) if keep_u else None  # pre-gain drive, only to differentiate g
+        static = gain is None or gain_v.shape[1] == 1
         h = h0
         for t in range(n_t):
-            f_inplace(torch.baddbmm(pre[:, t], h, w_t, out=r))
+            torch.baddbmm(pre[:, t], h, w_t, out=r)
+            if gain_v is not None:
+                if keep_u:
+                    u_store[:, t].copy_(r)
+                r.mul_(gain_v[:, 0 if static else t])
+            f_inplace(r)
             pre[:, t].copy_(r)  # the rates, kept for the backward pass
-            torch.lerp(h, r, alpha, out=states[:, t])
+            torch.lerp(h, r, alpha_v, out=states[:, t])
             h = states[:, t]
         outputs = torch.baddbmm(b_out.unsqueeze(1), states.view(n_net, n_t * batch, n), w_out.transpose(1, 2))
-        ctx.save_for_backward(x, w_in, w, h0, w_out, states, pre)
-        ctx.alpha, ctx.act, ctx.consumed = alpha, act, False
+        ctx.save_for_backward(x, w_in, w, h0, w_out, states, pre, gain_v, u_store)
+        ctx.alpha, ctx.act, ctx.consumed = alpha_v, act, False
         ctx.set_materialize_grads(False)
         return states, outputs.view(n_net, n_t, batch, -1)
 
@@ -133,21 +149,28 @@ class _LeakyRecurrence(torch.autograd.Function):
                 "reused); run the forward pass again instead of using retain_graph=True"
             )
         ctx.consumed = True
-        x, w_in, w, h0, w_out, states, rates = ctx.saved_tensors
+        x, w_in, w, h0, w_out, states, rates, gain, u_store = ctx.saved_tensors
         alpha = ctx.alpha
         n_net, n_t, batch, n = states.shape
-        grads = [None] * 11
+        grads = [None] * 12
         if grad_outputs is not None:
             gy = grad_outputs.reshape(n_net, n_t * batch, -1)
             if ctx.needs_input_grad[5]:
                 grads[5] = torch.bmm(gy.transpose(1, 2), states.view(n_net, n_t * batch, n))
             if ctx.needs_input_grad[6]:
                 grads[6] = gy.sum(dim=1)
-        if not any(ctx.needs_input_grad[:5]) or (grad_states is None and grad_outputs is None):
+        need_alpha = isinstance(alpha, torch.Tensor) and ctx.needs_input_grad[8]
+        need_gain = gain is not None and ctx.needs_input_grad[9]
+        if not (any(ctx.needs_input_grad[:5]) or need_alpha or need_gain) or (
+                grad_states is None and grad_outputs is None):
             return tuple(grads)
         deriv_inplace = _ACT[ctx.act][1]
         per_node = isinstance(alpha, torch.Tensor)
         keep = 1.0 - alpha
+        static = gain is None or gain.shape[1] == 1
+        per_trial = gain is not None and gain.shape[2] != 1
+        d_alpha = torch.zeros_like(alpha) if need_alpha else None
+        d_gain = torch.zeros_like(gain) if need_gain else None
         carry = torch.zeros_like(h0)  # dL/dh[t] from the future and the present
         scaled = torch.empty_like(h0)
         for t in range(n_t - 1, -1, -1):
@@ -155,13 +178,23 @@ class _LeakyRecurrence(torch.autograd.Function):
                 carry.add_(grad_states[:, t])
             if grad_outputs is not None:
                 carry.baddbmm_(grad_outputs[:, t], w_out)
+            if need_alpha:  # h[t] = h[t-1] + a (r[t] - h[t-1])
+                prev = states[:, t - 1] if t else h0
+                d_alpha.add_((carry * (rates[:, t] - prev)).sum(dim=1, keepdim=True))
             torch.mul(carry, alpha, out=scaled)
-            # rates[:, t] -> f'(pre) -> dL/dpre = a * f' * dL/dh, in place while in cache
+            # rates[:, t] -> f'(g u) -> dL/d(g u) = a * f' * dL/dh, in place while in cache
             dpre = deriv_inplace(rates[:, t]).mul_(scaled)
+            if gain is not None:
+                g_t = gain[:, 0 if static else t]
+                if need_gain:
+                    contrib = dpre * u_store[:, t]
+                    d_gain[:, 0 if static else t].add_(contrib if per_trial else contrib.sum(dim=1, keepdim=True))
+                dpre.mul_(g_t)  # dL/du
             if per_node:
                 carry.mul_(keep).baddbmm_(dpre, w)
             else:
                 carry.baddbmm_(dpre, w, beta=keep)
+        grads[8], grads[9] = d_alpha, d_gain
         dpre = rates.view(n_net, n_t * batch, n)
         if ctx.needs_input_grad[0]:
             grads[0] = torch.bmm(dpre, w_in)
@@ -194,6 +227,7 @@ def leaky_recurrence(
     *,
     n_steps: int,
     noise: torch.Tensor | None = None,
+    gain: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Run the leaky rate recurrence and its linear readout for K networks at once.
 
@@ -214,13 +248,18 @@ def leaky_recurrence(
     b_out : (K, O) tensor
         Readout biases.
     alpha : float or (K, 1, N) tensor
-        ``dt / tau``, a scalar or one value per network and node, in (0, 1].
+        ``dt / tau``, a scalar or one value per network and node, in (0, 1];
+        a tensor that requires grad (learnable time constants) is differentiated.
     activation : str
         One of :data:`ACTIVATIONS`.
     n_steps : int
         T.
     noise : (K, T, B, N) tensor, optional
         Added to the pre-activation (not differentiated).
+    gain : (K, 1 or T, 1 or B, N) tensor, optional
+        Multiplies the pre-activation inside ``f``: per node (``(K, 1, 1, N)``),
+        or per step (a gain signal over the trial) and per trial. Differentiated
+        when it requires grad.
 
     Returns
     -------
@@ -237,4 +276,10 @@ def leaky_recurrence(
         shape = (w.shape[0], n_steps, h0.shape[1], w.shape[1])
         if tuple(noise.shape) != shape:
             raise ValueError(f"noise must have shape (K, T, B, N) = {shape}; got {tuple(noise.shape)}")
-    return _LeakyRecurrence.apply(x, w_in, b, w, h0, w_out, b_out, noise, alpha, activation, n_steps)
+    if gain is not None:
+        k, n_b, n = h0.shape
+        if gain.ndim != 4 or gain.shape[0] != k or gain.shape[3] != n or gain.shape[1] not in (1, n_steps) \
+                or gain.shape[2] not in (1, n_b):
+            raise ValueError(f"gain must have shape (K, 1 or T, 1 or B, N) = ({k}, 1|{n_steps}, 1|{n_b}, {n}); "
+                             f"got {tuple(gain.shape)}")
+    return _LeakyRecurrence.apply(x, w_in, b, w, h0, w_out, b_out, noise, alpha, gain, activation, n_steps)

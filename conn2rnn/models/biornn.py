@@ -2,8 +2,12 @@
 
 For each network ``k`` (``a = dt / tau``, a scalar or one value per node)::
 
-    h[t+1] = (1 - a) * h[t] + a * f(W h[t] + W_in x[t] + b + noise_rec)
+    h[t+1] = (1 - a) * h[t] + a * f(g * (W h[t] + W_in x[t] + b + noise_rec))
     y[t]   = W_out h[t] + b_out
+
+The gain ``g`` (neuromodulatory gain, per node, optionally times a gain signal
+over the trial) is absent unless asked for; time constants are a buffer, or
+parameters kept within ``[dt, tau_max]`` by a sigmoid (``learn_tau=True``).
 
 Weights follow ``w[target, source]``; an ensemble stacks them as ``(K, N, N)``,
 ``(K, N, I)`` and ``(K, O, N)``. Constraints act in the forward pass: the
@@ -80,6 +84,24 @@ class BioRNN(nn.Module):
         False freezes the recurrent and input weights (readout-only training).
     dtype : torch.dtype
         ``torch.float32`` or ``torch.float64``.
+    learn_tau : bool
+        Learn the time constants: ``tau = dt + (tau_max - dt) * sigmoid(tau_raw)``
+        per network and node, initialised at ``tau`` (which must then lie strictly
+        inside ``(dt, tau_max)``). Never leaves ``[dt, tau_max]``, whatever the
+        gradient; :func:`~conn2rnn.fitting.train` gives it its own learning rate.
+    tau_max : float, optional
+        Upper bound of learnable time constants in ms (default ``10 * max(tau)``).
+    node_gain : None, float or (N,) / (K, N) array_like
+        Neuromodulatory gain ``g_i`` of each node's activation,
+        ``r_i = f(g_i x_i)``; ``g_i = 0`` silences the node's drive (its rate is
+        ``f(0)``: 0 for tanh / relu). None (default) uses no gain and costs nothing.
+    learn_gain : bool
+        Learn the node gains (a parameter, initialised at ``node_gain`` or 1).
+    gain_channel : int, optional
+        Input channel whose value is the gain signal: at every step and trial the
+        node gains are multiplied by ``x[t, b, gain_channel]`` (a network-wide
+        neuromodulatory signal). The channel drives the gain only (its input
+        weights are masked out).
 
     Attributes
     ----------
@@ -88,8 +110,13 @@ class BioRNN(nn.Module):
         effective (masked, sign-constrained) ones.
     b_rec, b_out : (K, N), (K, O) parameters
     input_mask, output_mask, recurrent_mask : bool buffers, (K, N, I), (K, O, N), (K, N, N)
-    tau : (K, N) buffer, ms
+    tau : (K, N) tensor, ms
+        A buffer, or (``learn_tau``) computed from the parameter ``tau_raw``
+        (detached; :meth:`time_constants` is differentiable).
+    node_gain : (K, N) buffer or parameter, only with a gain
     strengths : (K,) buffer
+        The single source of each network's spatial-cost strength; ``regimes``
+        report it (schedules change it during training).
     dale_sign : (K, N) buffer of +-1, only with Dale's law
     config : dict
         JSON-safe hyperparameters.
@@ -121,6 +148,11 @@ class BioRNN(nn.Module):
         strengths: Any = None,
         trainable: bool = True,
         dtype: torch.dtype = torch.float32,
+        learn_tau: bool = False,
+        tau_max: float | None = None,
+        node_gain: Any = None,
+        learn_gain: bool = False,
+        gain_channel: int | None = None,
     ) -> None:
         super().__init__()
         n_in = P.check_positive_int(n_inputs, "n_inputs")
@@ -150,6 +182,12 @@ class BioRNN(nn.Module):
                 raise ValueError("init='connectome' needs connectome=(N, N) array (w[target, source])")
             conn = P.per_network(connectome, 1, (n, n), "connectome", float)[0]
         signs = P.dale_signs(dale, n, k, gens)
+        if gain_channel is not None:
+            if isinstance(gain_channel, bool) or not isinstance(gain_channel, (int, np.integer)) \
+                    or not 0 <= gain_channel < n_in:
+                raise ValueError(f"gain_channel must be an input channel index in [0, {n_in}); got {gain_channel!r}")
+            gain_channel = int(gain_channel)
+            masks["input_mask"][:, :, gain_channel] = False
         config = {
             "n_inputs": n_in, "n_nodes": n, "n_outputs": n_out, "n_networks": k, "seeds": seeds,
             "dt": _positive(dt, "dt"), "activation": check_activation(activation), "init": init,
@@ -159,6 +197,9 @@ class BioRNN(nn.Module):
             "sigma_in": P.check_nonneg_float(sigma_in, "sigma_in"),
             "dale": signs is not None, "trainable": bool(trainable),
             "dtype": str(dtype).removeprefix("torch."),
+            "learn_tau": _flag(learn_tau, "learn_tau"), "tau_max": None,
+            "node_gain": node_gain is not None or bool(learn_gain),
+            "learn_gain": _flag(learn_gain, "learn_gain"), "gain_channel": gain_channel,
         }
         tau_arr = P.per_network(tau, k, (n,), "tau", float) if np.ndim(tau) else np.full((k, n), _positive(tau, "tau"))
         if np.any(tau_arr < config["dt"]):
@@ -167,6 +208,16 @@ class BioRNN(nn.Module):
                 f"got min tau {tau_arr.min():g} ms (lower dt or raise tau)"
             )
         buffers = {**masks, "tau": tau_arr, "strengths": strengths}
+        if config["learn_tau"]:
+            config["tau_max"] = _positive(10.0 * float(tau_arr.max()) if tau_max is None else tau_max, "tau_max")
+            buffers["tau_raw"] = P.tau_to_raw(tau_arr, config["dt"], config["tau_max"])
+            del buffers["tau"]
+        elif tau_max is not None:
+            raise ValueError("tau_max bounds learnable time constants only; pass learn_tau=True or drop tau_max")
+        if config["node_gain"]:
+            g = 1.0 if node_gain is None else node_gain
+            buffers["node_gain"] = (P.per_network(g, k, (n,), "node_gain", float) if np.ndim(g)
+                                    else np.full((k, n), P.check_nonneg_float(g, "node_gain")))
         if signs is not None:
             buffers["dale_sign"] = signs
         self._setup(config, {name: torch.as_tensor(v) for name, v in buffers.items()})
@@ -183,16 +234,23 @@ class BioRNN(nn.Module):
         for name, shape in shapes.items():
             frozen = not config["trainable"] and name in ("w_rec_raw", "w_in_raw", "b_rec")
             self.register_parameter(name, nn.Parameter(torch.zeros(shape, dtype=dtype), requires_grad=not frozen))
+        learnable = {"tau_raw": config.get("learn_tau", False),
+                     "node_gain": config.get("learn_gain", False) and config["trainable"]}
         for name, value in buffers.items():
             value = value.to(torch.bool) if name.endswith("_mask") else value.to(dtype)
-            self.register_buffer(name, value.clone())
-        # a = dt / tau from the stored (model-dtype) tau, so a rebuilt model steps identically
-        tau0 = float(self.tau.flatten()[0])
-        self._alpha_scalar = config["dt"] / tau0 if bool((self.tau == tau0).all()) else None
-        self.register_buffer("_alpha", (config["dt"] / self.tau).unsqueeze(1), persistent=False)
+            if learnable.get(name):
+                self.register_parameter(name, nn.Parameter(value.clone()))
+            else:
+                self.register_buffer(name, value.clone())
+        self._alpha_scalar = None
+        if not config.get("learn_tau", False):
+            # a = dt / tau from the stored (model-dtype) tau, so a rebuilt model steps identically
+            tau0 = float(self.tau.flatten()[0])
+            self._alpha_scalar = config["dt"] / tau0 if bool((self.tau == tau0).all()) else None
+            self.register_buffer("_alpha", (config["dt"] / self.tau).unsqueeze(1), persistent=False)
         self._noise_gens = [P.noise_generator(s) for s in config["seeds"]]
         self.graph = None
-        self.regimes = None
+        self._regime_bases = None
         self.regime_arrays = None
         self.task_spec = None
 
@@ -215,7 +273,8 @@ class BioRNN(nn.Module):
         model = cls.__new__(cls)
         nn.Module.__init__(model)
         buffers = {name: state[name] for name in ("input_mask", "output_mask", "recurrent_mask", "tau",
-                                                  "strengths", "dale_sign") if name in state}
+                                                  "tau_raw", "node_gain", "strengths", "dale_sign")
+                   if name in state}
         model._setup(config, buffers)
         model.load_state_dict(state, strict=True)
         return model
@@ -232,6 +291,8 @@ class BioRNN(nn.Module):
         strengths: Any = None,
         tau: Any = 100.0,
         tau_range: tuple[float, float] = (100.0, 1000.0),
+        node_gain: Any = None,
+        gain_range: tuple[float, float] = (0.5, 1.5),
         init: str = "orthogonal",
         dt: float | None = None,
         **kwargs: Any,
@@ -250,9 +311,14 @@ class BioRNN(nn.Module):
         strengths : None, float or (K,) array_like
             Spatial-cost strengths; default each regime's ``strength``.
         tau : float, array_like, "gradient" or a name in ``graph.maps``
-            A map name gives time constants rising linearly along it onto ``tau_range``.
+            A map name gives time constants rising linearly along it onto ``tau_range``;
+            a float gives the same (uniform) value to every node.
         tau_range : (float, float)
             ``(tau_min, tau_max)`` in ms for a map-based ``tau``.
+        node_gain : None, float, array_like, "gradient" or a name in ``graph.maps``
+            A map name gives gains rising linearly along it onto ``gain_range``.
+        gain_range : (float, float)
+            ``(g_min, g_max)`` for a map-based ``node_gain``.
         init : str
             ``"connectome"`` uses ``graph.connectome``.
         dt : float, optional
@@ -278,13 +344,9 @@ class BioRNN(nn.Module):
                 resolved[key] = resolve_regime(r, graph)
         arrays = [resolved[r.replace(strength=0.0)] for r in regs]
         if isinstance(tau, str):
-            values = graph.gradient if tau == "gradient" else graph.maps.get(tau)
-            if values is None:
-                raise ValueError(
-                    f"tau={tau!r} needs graph.gradient or a map of that name; the graph has "
-                    f"gradient={'yes' if graph.gradient is not None else 'no'}, maps={sorted(graph.maps)}"
-                )
-            tau = P.tau_from_map(values, tau_range)
+            tau = P.tau_from_map(P.node_map(graph, tau, "tau"), tau_range)
+        if isinstance(node_gain, str):
+            node_gain = P.scale_map(P.node_map(graph, node_gain, "node_gain"), gain_range, "node_gain")
         if strengths is None:
             strengths = [r.strength for r in regs]
         strengths = P.per_network(strengths, k, (), "strengths", float)
@@ -301,7 +363,7 @@ class BioRNN(nn.Module):
 
         model = cls(
             task.n_inputs, graph.n_nodes, task.n_outputs, n_networks=k, seeds=seeds,
-            dt=task.dt if dt is None else dt, tau=tau, init=init,
+            dt=task.dt if dt is None else dt, tau=tau, node_gain=node_gain, init=init,
             connectome=graph.connectome if init == "connectome" else None,
             input_mask=stack(lambda a: a.input_mask(task.n_inputs)),
             output_mask=stack(lambda a: a.output_mask(task.n_outputs)),
@@ -336,6 +398,36 @@ class BioRNN(nn.Module):
     def seeds(self) -> list[int]:
         return list(self.config["seeds"])
 
+    def time_constants(self) -> torch.Tensor:
+        """(K, N) time constants in ms (differentiable when learnable)."""
+        if self.config.get("learn_tau", False):
+            return P.raw_to_tau(self.tau_raw, self.config["dt"], self.config["tau_max"])
+        return self.tau
+
+    def __getattr__(self, name: str):
+        if name == "tau" and "tau_raw" in self.__dict__.get("_parameters", {}):
+            return self.time_constants().detach()
+        return super().__getattr__(name)
+
+    @property
+    def regimes(self):
+        """The K regimes, each with its network's current strength (from ``strengths``), or None."""
+        if self._regime_bases is None:
+            return None
+        return tuple(r.replace(strength=float(s)) for r, s in zip(self._regime_bases, self.strengths.tolist()))
+
+    @regimes.setter
+    def regimes(self, value) -> None:
+        if value is None:
+            self._regime_bases = None
+            return
+        value = tuple(value)
+        if len(value) != self.n_networks:
+            raise ValueError(f"regimes must hold one regime per network ({self.n_networks}); got {len(value)}")
+        with torch.no_grad():
+            self.strengths.copy_(torch.tensor([r.strength for r in value], dtype=self.strengths.dtype))
+        self._regime_bases = tuple(r.replace(strength=0.0) for r in value)
+
     @property
     def w_rec(self) -> torch.Tensor:
         """(K, N, N) effective recurrent weights ``w[k, target, source]`` (differentiable)."""
@@ -359,7 +451,8 @@ class BioRNN(nn.Module):
 
     # ------------------------------------------------------------------ forward
     def forward(
-        self, x: torch.Tensor, *, h0: torch.Tensor | None = None, noise: bool | None = None
+        self, x: torch.Tensor, *, h0: torch.Tensor | None = None, noise: bool | None = None,
+        gain_signal: Any = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Run all K networks.
 
@@ -370,6 +463,10 @@ class BioRNN(nn.Module):
             Initial state (default zeros).
         noise : bool, optional
             Add the configured noise; default: only in training mode.
+        gain_signal : (T,), (T, K) or (T, K, B) array_like, optional
+            A gain signal over the trial (global, per network, or per trial) that
+            multiplies the node gains at every step (e.g. a schedule of
+            neuromodulation); overrides ``gain_channel``.
 
         Returns
         -------
@@ -381,25 +478,49 @@ class BioRNN(nn.Module):
         x = self._check_input(x)
         k, n, n_in = self.n_networks, self.n_nodes, self.n_inputs
         n_t, n_b = x.shape[0], x.shape[-2]
+        gain = self._gain(x, gain_signal)
         use_noise = self.training if noise is None else bool(noise)
         # network-major inputs: (T*B, I) shared, or (K, T*B, I)
         x = x.reshape(n_t * n_b, n_in) if x.ndim == 3 else x.transpose(0, 1).reshape(k, n_t * n_b, n_in)
         if use_noise and self.config["sigma_in"] > 0:
             x = x + self.config["sigma_in"] * self._noise((n_t * n_b, n_in), x.dtype)
+        if self.config.get("learn_tau", False):
+            alpha = (self.config["dt"] / self.time_constants()).unsqueeze(1)
+        else:
+            alpha = self._alpha_scalar if self._alpha_scalar is not None else self._alpha
         rec_noise = None
         if use_noise and self.config["sigma_rec"] > 0:
-            scale = self.config["sigma_rec"] * torch.sqrt(2.0 / self._alpha).unsqueeze(1)  # (K, 1, 1, N)
+            a_now = alpha.detach() if isinstance(alpha, torch.Tensor) else self._alpha
+            scale = self.config["sigma_rec"] * torch.sqrt(2.0 / a_now).unsqueeze(1)  # (K, 1, 1, N)
             rec_noise = scale * self._noise((n_t, n_b, n), x.dtype)
         if h0 is None:
             h0 = x.new_zeros((k, n_b, n))
         elif tuple(h0.shape) != (k, n_b, n):
             raise ValueError(f"h0 must have shape (K, B, N) = {(k, n_b, n)}; got {tuple(h0.shape)}")
-        alpha = self._alpha_scalar if self._alpha_scalar is not None else self._alpha
         states, outputs = leaky_recurrence(
             x, self.w_in, self.b_rec, self.w_rec, h0.to(x.dtype), self.w_out, self.b_out, alpha,
-            self.config["activation"], n_steps=n_t, noise=rec_noise,
+            self.config["activation"], n_steps=n_t, noise=rec_noise, gain=gain,
         )
         return outputs.transpose(0, 1), states.transpose(0, 1)
+
+    def _gain(self, x: torch.Tensor, gain_signal: Any) -> torch.Tensor | None:
+        """(K, 1 or T, 1 or B, N) gain for the recurrence, or None without any gain."""
+        k, n_t, n_b = self.n_networks, x.shape[0], x.shape[-2]
+        channel = self.config.get("gain_channel")
+        if gain_signal is None and channel is not None:
+            sig = x[..., channel]  # (T, B) or (T, K, B)
+            sig = sig.unsqueeze(1).expand(n_t, k, n_b) if sig.ndim == 2 else sig
+        elif gain_signal is not None:
+            sig = _check_gain_signal(gain_signal, n_t, k, n_b, x.dtype)
+        else:
+            sig = None
+        node = self.node_gain if self.config.get("node_gain", False) else None
+        if sig is None:
+            return None if node is None else node.view(k, 1, 1, -1)
+        sig = sig.permute(1, 0, 2).unsqueeze(-1)  # (K, T, B or 1, 1)
+        if node is None:
+            return sig.expand(k, n_t, sig.shape[2], self.n_nodes)
+        return node.view(k, 1, 1, -1) * sig
 
     def _check_input(self, x) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):
@@ -451,11 +572,20 @@ class BioRNN(nn.Module):
         return [np.flatnonzero(mask[k].any(axis=0)) for k in range(self.n_networks)]
 
     def leaky_parameters(self) -> LeakyParameters:
-        """The effective W, W_in, bias and ``a = dt / tau`` of every network, float64."""
+        """The effective W, W_in, bias and ``a = dt / tau`` of every network, float64.
+
+        A static node gain is folded in exactly (``f(g (W h + W_in x + b))``
+        equals ``f(W' h + W_in' x + b')`` with rows scaled by ``g``); a gain signal
+        over the trial (``gain_channel``) is not part of these parameters.
+        """
         with torch.no_grad():
+            w, w_in, b = self.w_rec.double(), self.w_in.double(), self.b_rec.double()
+            if self.config.get("node_gain", False):
+                g = self.node_gain.double()
+                w, w_in, b = w * g.unsqueeze(-1), w_in * g.unsqueeze(-1), b * g
             return LeakyParameters(
-                self.w_rec.double().numpy().copy(), self.w_in.double().numpy().copy(),
-                self.b_rec.double().numpy().copy(), (self.config["dt"] / self.tau.double()).numpy().copy(),
+                w.numpy().copy(), w_in.numpy().copy(), b.numpy().copy(),
+                (self.config["dt"] / self.time_constants().detach().double()).numpy().copy(),
                 self.config["activation"],
             )
 
@@ -482,7 +612,7 @@ class BioRNN(nn.Module):
         from conn2rnn.regimes import regime_cost
 
         w = self.w_rec
-        if self.regimes is None:
+        if self._regime_bases is None:
             if bool((self.strengths > 0).any()):
                 raise ValueError("strengths > 0 need a regime with a spatial cost; use set_regime or from_graph")
             return w.new_zeros(self.n_networks)
@@ -500,13 +630,13 @@ class BioRNN(nn.Module):
 
     def activity_rates(self) -> torch.Tensor:
         """(K,) multiplier of the ``mean |h|`` activity penalty (regime ``activity``)."""
-        vals = [0.0] * self.n_networks if self.regimes is None else [r.activity for r in self.regimes]
+        vals = [0.0] * self.n_networks if self._regime_bases is None else [r.activity for r in self._regime_bases]
         return torch.tensor(vals, dtype=self.w_rec_raw.dtype)
 
     def _regime_groups(self):
         groups: dict = {}
-        for k, (r, a) in enumerate(zip(self.regimes, self.regime_arrays)):
-            groups.setdefault((r.replace(strength=0.0), id(a)), (r.replace(strength=0.0), a, []))[2].append(k)
+        for k, (r, a) in enumerate(zip(self._regime_bases, self.regime_arrays)):
+            groups.setdefault((r, id(a)), (r, a, []))[2].append(k)
         return list(groups.values())
 
     def set_regime(self, regime, arrays) -> None:
@@ -525,7 +655,7 @@ class BioRNN(nn.Module):
         for r, a in zip(regs, arrs):
             if a.n_nodes != self.n_nodes:
                 raise ValueError(f"regime arrays resolved for {a.n_nodes} nodes; the model has {self.n_nodes}")
-        self.regimes = tuple(r.replace(strength=float(s)) for r, s in zip(regs, self.strengths.tolist()))
+        self._regime_bases = tuple(r.replace(strength=0.0) for r in regs)
         self.regime_arrays = tuple(arrs)
 
     # ------------------------------------------------------------------ members
@@ -539,9 +669,31 @@ class BioRNN(nn.Module):
         member._noise_gens[0].set_state(self._noise_gens[k].get_state())
         member.train(self.training)
         member.graph, member.task_spec = self.graph, copy.deepcopy(self.task_spec)
-        if self.regimes is not None:
-            member.regimes, member.regime_arrays = (self.regimes[k],), (self.regime_arrays[k],)
+        if self._regime_bases is not None:
+            member._regime_bases, member.regime_arrays = (self._regime_bases[k],), (self.regime_arrays[k],)
         return member
+
+
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _check_gain_signal(signal: Any, n_t: int, k: int, n_b: int, dtype: torch.dtype) -> torch.Tensor:
+    """A gain signal as a (T, K, B or 1) tensor; (T,), (T, K) or (T, K, B) accepted."""
+    sig = torch.as_tensor(signal.detach() if isinstance(signal, torch.Tensor) else np.asarray(signal, float),
+                          dtype=dtype)
+    if sig.ndim == 1 and sig.shape[0] == n_t:
+        sig = sig.view(n_t, 1, 1).expand(n_t, k, 1)
+    elif sig.ndim == 2 and tuple(sig.shape) == (n_t, k):
+        sig = sig.unsqueeze(-1)
+    elif not (sig.ndim == 3 and tuple(sig.shape) == (n_t, k, n_b)):
+        raise ValueError(f"gain_signal must have shape (T,) = ({n_t},), (T, K) = ({n_t}, {k}) or (T, K, B) = "
+                         f"({n_t}, {k}, {n_b}); got {tuple(sig.shape)}")
+    if not bool(torch.isfinite(sig).all()):
+        raise ValueError("gain_signal contains NaN or inf")
+    return sig
 
 
 def _positive(value, name: str) -> float:
