@@ -160,3 +160,105 @@ def load_checkpoint(directory: str | os.PathLike) -> tuple[dict[str, Any], dict[
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         raise CheckpointError(path, f"{path} is not a conn2rnn training checkpoint; remove it or pick another checkpoint_dir")
     return payload, json.loads(payload["meta"])
+
+
+# ----------------------------------------------------------------------------- schedules
+def check_schedules(schedules: Any, names: Sequence[str]) -> dict[str, Any]:
+    """Validate ``train(schedules=...)``: a dict of known names to callables ``step -> value``."""
+    if schedules is None:
+        return {}
+    if not isinstance(schedules, dict):
+        raise TypeError(f"schedules must be a dict {{name: schedule}} with names in {list(names)}; "
+                        f"got {type(schedules).__name__}")
+    unknown = sorted(set(schedules) - set(names))
+    if unknown:
+        raise ValueError(f"schedules has unknown name(s) {unknown}; valid names are {list(names)}")
+    for name, sched in schedules.items():
+        if not callable(sched):
+            raise TypeError(f"schedules[{name!r}] must be callable (step -> value), e.g. a Schedule; "
+                            f"got {type(sched).__name__}")
+    return dict(schedules)
+
+
+def describe_schedules(schedules: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe description of the schedules for a checkpoint fingerprint."""
+    out = {}
+    for name, sched in schedules.items():
+        if hasattr(sched, "to_dict") and getattr(sched, "kind", None) != "custom":
+            out[name] = sched.to_dict()
+        else:
+            fn = getattr(sched, "fn", sched)
+            out[name] = {"kind": "custom", "fn": f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', fn)}"}
+    return out
+
+
+def _schedule_value(schedules: dict[str, Any], name: str, step: int) -> np.ndarray:
+    value = schedules[name](step)
+    arr = np.asarray(value)
+    if arr.dtype != bool:
+        if not np.issubdtype(arr.dtype, np.number):
+            raise TypeError(f"schedules[{name!r}] gave a non-numeric value at step {step}: {value!r}")
+        arr = arr.astype(np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"schedules[{name!r}] gave NaN or inf at step {step}")
+    return arr
+
+
+def _broadcast_value(arr: np.ndarray, k: int, shape: tuple[int, ...], name: str, step: int) -> np.ndarray:
+    if arr.shape == shape:
+        return np.broadcast_to(arr, (k, *shape))
+    if arr.shape != (k, *shape):
+        raise ValueError(f"schedules[{name!r}] must give shape {shape} (shared) or {(k, *shape)} (one per "
+                         f"network); got {arr.shape} at step {step}")
+    return arr
+
+
+@torch.no_grad()
+def apply_schedules(model, optimizer, schedules: dict[str, Any], step: int) -> torch.Tensor | None:
+    """Set the scheduled values for the update of ``step``; returns the (K, N) plasticity multiplier or None."""
+    if not schedules:
+        return None
+    k, n = model.n_networks, model.n_nodes
+    if "strength" in schedules:
+        arr = _schedule_value(schedules, "strength", step)
+        arr = _broadcast_value(arr, k, (), "strength", step)
+        if np.any(arr < 0):
+            raise ValueError(f"schedules['strength'] must be >= 0; got {arr.tolist()} at step {step}")
+        bases = model._regime_bases
+        if np.any(arr > 0) and (bases is None or any(b.spatial_cost is None for b, s in zip(bases, arr) if s > 0)):
+            raise ValueError("schedules['strength'] > 0 needs a regime with a spatial cost for that network "
+                             "(build the model with BioRNN.from_graph and such a regime)")
+        model.strengths.copy_(torch.as_tensor(arr, dtype=model.strengths.dtype))
+    for name, shape in (("input_mask", (n, model.n_inputs)), ("output_mask", (model.n_outputs, n))):
+        if name in schedules:
+            arr = _schedule_value(schedules, name, step)
+            if arr.dtype != bool:
+                raise TypeError(f"schedules[{name!r}] must give a boolean mask; got dtype {arr.dtype} at step {step}")
+            getattr(model, name).copy_(torch.from_numpy(np.ascontiguousarray(_broadcast_value(arr, k, shape, name, step))))
+    if "lr" in schedules:
+        arr = _schedule_value(schedules, "lr", step)
+        if arr.ndim != 0 or not arr > 0:
+            raise ValueError(f"schedules['lr'] must give one number > 0; got {arr.tolist()} at step {step}")
+        optimizer.param_groups[0]["lr"] = float(arr)
+    if "plasticity" in schedules:
+        arr = _broadcast_value(_schedule_value(schedules, "plasticity", step), k, (n,), "plasticity", step)
+        if np.any(arr < 0):
+            raise ValueError(f"schedules['plasticity'] must be >= 0 (learning-rate multipliers); got min "
+                             f"{arr.min():g} at step {step}")
+        return torch.as_tensor(np.ascontiguousarray(arr), dtype=model.w_rec_raw.dtype)
+    return None
+
+
+@torch.no_grad()
+def scale_updates(model, plastic: Sequence[torch.nn.Parameter], params: Sequence[torch.nn.Parameter],
+                  before: Sequence[torch.Tensor], multiplier: torch.Tensor) -> None:
+    """Scale the optimiser's update of each node's incoming weights by ``multiplier[k, i]``.
+
+    ``p = p_old + m (p_new - p_old)`` (``torch.lerp``: exact at ``m = 0`` and ``m = 1``)
+    on the rows of ``w_rec_raw`` (targets), ``w_in_raw`` and ``b_rec``.
+    """
+    index = {id(p): j for j, p in enumerate(params)}
+    for p in plastic:
+        old = before[index[id(p)]]
+        m = multiplier if p.ndim == 2 else multiplier.unsqueeze(-1)
+        p.copy_(torch.lerp(old, p, m))

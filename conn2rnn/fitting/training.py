@@ -6,6 +6,26 @@ gradients separate), gradients are clipped per network, and Adam's elementwise
 state keeps them independent; member ``k`` follows exactly the trajectory it
 would follow alone. A network whose loss, gradient or weights turn non-finite is
 frozen at its last finite weights and reported; the others go on.
+
+Options that act over training (all off by default, and free when off):
+
+* ``schedules``: values that change with the step (:mod:`conn2rnn.fitting.schedules`):
+  ``"strength"`` (spatial-cost strength per network, written into the model's
+  ``strengths`` buffer, the single source of the regime strength),
+  ``"plasticity"`` (per-node learning-rate multiplier of each node's incoming
+  weights, e.g. a :class:`~conn2rnn.fitting.schedules.PlasticityWave`),
+  ``"input_mask"`` / ``"output_mask"`` (boolean I/O masks) and ``"lr"``;
+* ``pruning``: a :class:`~conn2rnn.fitting.pruning.Pruning` of the recurrent mask;
+* ``snapshot_steps``: weights and topology at chosen steps (:mod:`conn2rnn.fitting.snapshots`);
+* ``lr_tau`` / ``lr_gain``: learning rates of learnable time constants and gains
+  (their own Adam parameter groups).
+
+The plasticity multiplier ``m_i`` scales the *update* of row ``i`` of ``W``,
+``W_in`` and ``b``, not its gradient: after Adam's step,
+``p = p_old + m_i (p_adam - p_old)``. Scaling the gradient would be undone by
+Adam's normalisation (``m g / sqrt(m^2 v) = g / sqrt(v)``); scaling the update
+is exact (``m = 0`` freezes the row, ``m = 1`` is plain Adam) while the moments
+still follow the raw gradient.
 """
 
 from __future__ import annotations
@@ -20,8 +40,12 @@ import torch
 from tqdm.auto import tqdm
 
 from . import _training_utils as U
+from .pruning import Pruning
+from .snapshots import SnapshotRecorder, Snapshots
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["TrainResult", "train", "SCHEDULABLE"]
+
+SCHEDULABLE: tuple[str, ...] = ("strength", "plasticity", "input_mask", "output_mask", "lr")
 
 _CURVE_COLUMNS = ("step", "trials", "network", "seed", "loss", "task_loss", "reg_loss", "accuracy")
 
@@ -51,6 +75,10 @@ class TrainResult:
     n_steps : int
     elapsed_s : float
         Wall-clock seconds of this call (not part of the reproducible result).
+    snapshots : Snapshots or None
+        Weights and metrics at ``snapshot_steps`` (``snapshots.table`` is tidy).
+    active_weights : (K,) ndarray or None
+        Recurrent weights left in each network after pruning (None without pruning).
     """
 
     curves: pd.DataFrame
@@ -61,6 +89,8 @@ class TrainResult:
     criterion: float
     n_steps: int
     elapsed_s: float = field(default=0.0)
+    snapshots: Snapshots | None = None
+    active_weights: np.ndarray | None = None
 
     def summary(self) -> pd.DataFrame:
         """One row per network: seed, final accuracy, trials to criterion, divergence."""
@@ -130,6 +160,13 @@ def train(
     resume: bool = True,
     seed: int = 0,
     progress: bool = True,
+    lr_tau: float | None = None,
+    lr_gain: float | None = None,
+    schedules: dict[str, Any] | None = None,
+    pruning: Pruning | None = None,
+    snapshot_steps: Any = None,
+    snapshot_density: float = 0.1,
+    gain_signal: Any = None,
 ) -> TrainResult:
     """Train every network of ``model`` on ``task`` with Adam (in place).
 
@@ -172,6 +209,26 @@ def train(
         Seed of the batch streams (networks draw their noise from their own seeds).
     progress : bool
         Show a tqdm progress bar.
+    lr_tau, lr_gain : float, optional
+        Adam learning rates of learnable time constants (``tau_raw``) and node
+        gains; default ``lr``.
+    schedules : dict, optional
+        ``{name: schedule}`` with names in :data:`SCHEDULABLE`; a schedule is any
+        callable ``step -> value`` (:class:`~conn2rnn.fitting.schedules.Schedule`,
+        :class:`~conn2rnn.fitting.schedules.PlasticityWave`). Values: ``strength``
+        a float or (K,) >= 0; ``plasticity`` (N,) or (K, N) >= 0; ``input_mask``
+        (N, I) / (K, N, I) and ``output_mask`` (O, N) / (K, O, N) bool; ``lr`` a
+        float > 0. The value at step ``t`` is used for the update of step ``t``.
+    pruning : Pruning, optional
+        Prune the recurrent mask at its events (before that step's update).
+    snapshot_steps : iterable of int, optional
+        Record weights and metrics after these numbers of optimiser steps (0:
+        before training) in ``TrainResult.snapshots``.
+    snapshot_density : float
+        Density the snapshot topology (modularity, small-worldness) thresholds to.
+    gain_signal : (T,) or (T, K) array_like, optional
+        Gain signal over the trial passed to every forward pass (see
+        :meth:`BioRNN.forward`); the task's trials must have T steps.
 
     Returns
     -------
@@ -195,17 +252,40 @@ def train(
         raise ValueError("pass regime and regime_arrays together (regime_arrays = resolve_regime(regime, graph))")
     if regime is not None:
         model.set_regime(regime, regime_arrays)
+    lr_tau = lr if lr_tau is None else _check_positive(lr_tau, "lr_tau")
+    lr_gain = lr if lr_gain is None else _check_positive(lr_gain, "lr_gain")
+    schedules = U.check_schedules(schedules, SCHEDULABLE)
+    if pruning is not None and not isinstance(pruning, Pruning):
+        raise TypeError(f"pruning must be a conn2rnn.fitting.Pruning; got {type(pruning).__name__}")
 
     k = model.n_networks
     dtype = model.w_rec_raw.dtype
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr)
+    special = {"tau_raw": lr_tau, "node_gain": lr_gain}
+    named = dict(model.named_parameters())
+    groups = [{"params": [p for name, p in named.items() if p.requires_grad and name not in special], "lr": lr}]
+    groups += [{"params": [named[name]], "lr": rate} for name, rate in special.items()
+               if name in named and named[name].requires_grad]
+    optimizer = torch.optim.Adam(groups, lr=lr)
+    plastic = [p for p in (model.w_rec_raw, model.w_in_raw, model.b_rec) if p.requires_grad]
     fingerprint = {
         "model": model.config, "task": task.to_dict(), "batch_size": batch_size, "lr": lr,
         "grad_clip": grad_clip, "eval_every": eval_every, "eval_batch_size": eval_batch_size,
         "criterion": criterion, "seed": seed,
         "regimes": None if model.regimes is None else [r.to_dict() for r in model.regimes],
     }
+    extras = {"lr_tau": lr_tau, "lr_gain": lr_gain, "schedules": U.describe_schedules(schedules),
+              "pruning": None if pruning is None else pruning.to_dict(),
+              "snapshot_steps": None if snapshot_steps is None else sorted(set(int(s) for s in snapshot_steps)),
+              "snapshot_density": snapshot_density,
+              "gain_signal": None if gain_signal is None else np.asarray(gain_signal, float).tolist()}
+    defaults = {"lr_tau": lr, "lr_gain": lr, "schedules": {}, "pruning": None, "snapshot_steps": None,
+                "snapshot_density": 0.1, "gain_signal": None}
+    fingerprint.update({key: v for key, v in extras.items() if v != defaults[key]})  # old checkpoints still match
+    recorder = SnapshotRecorder(snapshot_steps, model, density=_check_positive(snapshot_density,
+                                                                                "snapshot_density"))
+    allowed = model.recurrent_mask.clone()
+    distances = pruning.distances(model) if pruning is not None else None
     eval_batch = task.batch(eval_batch_size, seed=U.derived_seed(seed, 1))
     curves = {name: [] for name in _CURVE_COLUMNS}
     active = torch.ones(k, dtype=torch.bool)
@@ -233,6 +313,9 @@ def train(
         active, sums = payload["active"].clone(), payload["sums"].clone()
         diverged_step, ttc = payload["diverged_step"].numpy().copy(), payload["ttc"].numpy().copy()
         curves = {name: list(payload["curves"][name].tolist()) for name in _CURVE_COLUMNS}
+        allowed = payload.get("allowed_mask", allowed).clone()
+        if "snapshots" in payload:
+            recorder.load_state(payload["snapshots"])
 
     def evaluate() -> None:
         nonlocal sums, n_summed
@@ -246,24 +329,33 @@ def train(
         ttc[reached] = step * batch_size
         sums, n_summed = torch.zeros_like(sums), 0
 
+    def record() -> None:
+        if recorder.wants(step):
+            recorder.record(model, step, step * batch_size, _accuracy(model, eval_batch, dtype))
+
     def checkpoint() -> None:
         payload = {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "noise": model.noise_state(),
             "active": active, "sums": sums, "diverged_step": torch.from_numpy(diverged_step),
             "ttc": torch.from_numpy(ttc),
             "curves": {name: torch.tensor(curves[name], dtype=torch.float64) for name in _CURVE_COLUMNS},
+            "allowed_mask": allowed, "snapshots": recorder.state(),
         }
         meta = {"step": step, "n_summed": n_summed, "fingerprint": _jsonable(fingerprint)}
         U.save_checkpoint(checkpoint_dir, payload, meta)
 
     if loaded is None:
         evaluate()
+        record()
     bar = tqdm(total=n_steps, initial=step, disable=not progress, desc="train", unit="step")
     model.train()
     while step < n_steps:
         batch = task.batch(batch_size, seed=U.derived_seed(seed, 0, step)).to_torch()
+        multiplier = U.apply_schedules(model, optimizer, schedules, step)
+        if pruning is not None and pruning.is_event(step):
+            pruning.apply(model, optimizer, step, allowed, distances)
         snapshot = [p.detach().clone() for p in params]
-        outputs, states = model(batch["inputs"].to(dtype))
+        outputs, states = model(batch["inputs"].to(dtype), gain_signal=gain_signal)
         task_l = U.task_loss(outputs, batch, task.kind)
         reg_l = model.weight_cost()
         rates = model.activity_rates()
@@ -277,6 +369,8 @@ def train(
         active = ok & torch.isfinite(norms)
         U.mask_and_clip_grads(params, active, norms, grad_clip)
         optimizer.step()
+        if multiplier is not None:
+            U.scale_updates(model, plastic, params, snapshot, multiplier)
         active &= U.finite_per_network(params, k)
         U.restore_networks(params, snapshot, ~active)
         step += 1
@@ -288,6 +382,7 @@ def train(
             evaluate()
             if progress:
                 bar.set_postfix(acc=f"{np.nanmean(curves['accuracy'][-k:]):.3f}")
+        record()
         if checkpoint_dir is not None and (step % checkpoint_every == 0 or step == n_steps):
             checkpoint()
         bar.update(1)
@@ -300,7 +395,8 @@ def train(
     return TrainResult(
         curves=frame, final_accuracy=_accuracy(model, final, dtype), trials_to_criterion=ttc,
         diverged=~np.isnan(diverged_step), diverged_step=diverged_step, criterion=criterion,
-        n_steps=n_steps, elapsed_s=time.perf_counter() - started,
+        n_steps=n_steps, elapsed_s=time.perf_counter() - started, snapshots=recorder.result(),
+        active_weights=None if pruning is None else model.recurrent_mask.sum(dim=(1, 2)).numpy(),
     )
 
 
