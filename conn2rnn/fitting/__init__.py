@@ -10,7 +10,11 @@
 
 from .evaluation import evaluate, evaluate_biornn, evaluate_reservoirs
 from .readout import ClassifierReadout, RidgeReadout, evaluate_readout
+from .pruning import Pruning
+from .schedules import PlasticityWave, Schedule
+from .snapshots import Snapshots, load_snapshots, save_snapshots
 from .training import TrainResult, train
 
-__all__ = ["ClassifierReadout", "RidgeReadout", "TrainResult", "evaluate", "evaluate_biornn",
-           "evaluate_readout", "evaluate_reservoirs", "train"]
+__all__ = ["ClassifierReadout", "PlasticityWave", "Pruning", "RidgeReadout", "Schedule", "Snapshots",
+           "TrainResult", "evaluate", "evaluate_biornn", "evaluate_readout", "evaluate_reservoirs",
+           "load_snapshots", "save_snapshots", "train"]
