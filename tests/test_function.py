@@ -1,4 +1,4 @@
-"""Selectivity, energy, participation ratio and fixed points against exact answers."""
+"""Selectivity, energy and participation ratio against exact answers."""
 
 import itertools
 
@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from scipy import optimize, stats
+from scipy import stats
 
 from conn2rnn.analysis.function import (
     energy,
-    find_fixed_points,
     mixed_selectivity,
     participation_ratio,
 )
@@ -101,52 +100,3 @@ def test_participation_ratio_exact_spectrum():
     assert participation_ratio(z) == pytest.approx(pop.sum() ** 2 / (pop**2).sum(), rel=0.01)
     with pytest.raises(ValueError, match="constant"):
         participation_ratio(np.ones((10, 3)))
-
-
-# ---------------------------------------------------------------- fixed points
-
-
-def test_fixed_point_of_linear_system():
-    rng = np.random.default_rng(3)
-    a = rng.normal(size=(6, 6))
-    a *= 0.9 / np.abs(np.linalg.eigvals(a)).max()  # spectral radius 0.9
-    b = rng.normal(size=6)
-    at, bt = torch.tensor(a), torch.tensor(b)
-    fp = find_fixed_points(lambda h: h @ at.T + bt, 6, n_starts=16, seed=0)
-    assert fp.points.shape == (1, 6) and fp.n_hits.tolist() == [16] and fp.n_converged == 16
-    np.testing.assert_allclose(fp.points[0], np.linalg.solve(np.eye(6) - a, b), atol=1e-8)
-    expect = np.linalg.eigvals(a)
-    np.testing.assert_allclose(np.sort(np.abs(fp.eigenvalues[0])), np.sort(np.abs(expect)), atol=1e-10)
-    assert fp.stability == ("stable",)
-    diag = torch.tensor([0.5, 2.0], dtype=torch.float64)
-    saddle = find_fixed_points(lambda h: h * diag + 1.0, 2, n_starts=4)
-    np.testing.assert_allclose(saddle.points[0], [2.0, -1.0], atol=1e-8)
-    assert saddle.stability == ("saddle",)
-
-
-def test_fixed_points_of_bistable_tanh():
-    gain = 2.0
-    h_star = optimize.brentq(lambda x: np.tanh(gain * x) - x, 0.1, 2.0)
-    fp = find_fixed_points(lambda h: torch.tanh(gain * h), 1, n_starts=64, seed=1)
-    order = np.argsort(fp.points[:, 0])
-    np.testing.assert_allclose(fp.points[order, 0], [-h_star, 0.0, h_star], atol=1e-8)
-    assert [fp.stability[i] for i in order] == ["stable", "unstable", "stable"]
-    slope = gain * (1 - h_star**2)  # F'(h*) = g sech^2(g h*) = g (1 - h*^2)
-    np.testing.assert_allclose(fp.eigenvalues[order, 0].real, [slope, gain, slope], atol=1e-8)
-    assert fp.n_hits.sum() == fp.n_converged == 64
-    frame = fp.to_frame()
-    assert list(frame.columns) == ["q", "stability", "n_hits", "max_abs_eig"] and len(frame) == 3
-    again = find_fixed_points(lambda h: torch.tanh(gain * h), 1, n_starts=64, seed=1)
-    np.testing.assert_array_equal(again.points, fp.points)
-    # 2-D product system: 3 x 3 fixed points, 4 stable, 4 saddles, 1 unstable
-    fp2 = find_fixed_points(lambda h: torch.tanh(gain * h), 2, n_starts=200, seed=0)
-    assert sorted(fp2.stability) == ["saddle"] * 4 + ["stable"] * 4 + ["unstable"]
-
-
-def test_fixed_points_from_given_starts_and_errors():
-    fp = find_fixed_points(lambda h: torch.tanh(2 * h), 1, init=np.array([[0.05], [-0.02], [1.5]]))
-    assert fp.n_starts == 3 and sorted(fp.stability) == ["stable", "unstable"]
-    with pytest.raises(ValueError, match=r"step_fn must map a \(B, 2\) tensor to a \(B, 2\) tensor"):
-        find_fixed_points(lambda h: h.sum(dim=1), 2)
-    with pytest.raises(ValueError, match=r"init must have shape \(S, 2\)"):
-        find_fixed_points(lambda h: h, 2, init=np.zeros((3, 4)))

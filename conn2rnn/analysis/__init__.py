@@ -3,7 +3,10 @@
 Intrinsic timescales (:mod:`.timescales`), BOLD conversion (:mod:`.bold`), map
 comparison under spatial nulls (:mod:`.maps`), network topology
 (:mod:`.topology`), function (:mod:`.function`) and reservoir expressivity
-(:mod:`.expressivity`: memory capacity, impulse recall, forecasting).
+(:mod:`.expressivity`: memory capacity, impulse recall, forecasting), dynamics
+(:mod:`.closed_loop`, :mod:`.chaotic`, :mod:`.lyapunov`, :mod:`.capacity`,
+:mod:`.attractors`: closed-loop generation, synchronization, Lyapunov spectra,
+information processing capacity, fixed points).
 """
 
 from .bold import hrf_kernel, to_bold
@@ -14,7 +17,33 @@ from .expressivity import (
     per_network_readout,
     sweep_spectral_radius,
 )
-from .function import FixedPoints, energy, find_fixed_points, mixed_selectivity, participation_ratio
+from .attractors import FixedPoints, basin_analysis, fixed_points
+from .capacity import (
+    Capacity,
+    generalization_rank,
+    information_processing_capacity,
+    kernel_rank,
+    narma10,
+    narma_nrmse,
+)
+from .chaotic import (
+    chaotic_series,
+    correlation_dimension,
+    invariant_density_distance,
+    power_spectrum_distance,
+    return_map_distance,
+    valid_prediction_time,
+)
+from .closed_loop import (
+    ClosedLoopResult,
+    closed_loop,
+    closed_loop_scores,
+    dynamics_comparison,
+    generalized_synchronization,
+    summarize_comparison,
+)
+from .function import energy, mixed_selectivity, participation_ratio
+from .lyapunov import lyapunov_spectrum, lyapunov_spectrum_flow
 from .maps import MapComparison, compare_maps, compare_regimes, spin_nulls, surrogate_nulls
 from .timescales import (
     acf,
@@ -40,9 +69,14 @@ __all__ = [
     "forecast_score", "impulse_recall", "memory_capacity", "per_network_readout",
     "sweep_spectral_radius",
     "FixedPoints", "MapComparison", "acf", "characteristic_path_length", "clustering",
-    "compare_maps", "compare_regimes", "energy", "find_fixed_points", "hrf_kernel",
+    "compare_maps", "compare_regimes", "energy", "hrf_kernel",
     "int_acf_sum", "int_acw", "int_exp_fit", "intrinsic_timescales", "mixed_selectivity",
     "modularity", "participation_ratio", "small_worldness", "sparsity", "spin_nulls",
     "surrogate_nulls", "threshold_proportional", "timescales_from_acf", "to_bold",
     "topology_summary", "weight_distance_correlation", "wiring_cost",
+    "Capacity", "ClosedLoopResult", "basin_analysis", "chaotic_series", "closed_loop", "closed_loop_scores",
+    "correlation_dimension", "dynamics_comparison", "fixed_points", "generalization_rank",
+    "generalized_synchronization", "information_processing_capacity", "invariant_density_distance",
+    "kernel_rank", "lyapunov_spectrum", "lyapunov_spectrum_flow", "narma10", "narma_nrmse",
+    "power_spectrum_distance", "return_map_distance", "summarize_comparison", "valid_prediction_time",
 ]

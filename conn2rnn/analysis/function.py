@@ -1,4 +1,6 @@
-"""Functional analyses of network activity: selectivity, energy, dimensionality, fixed points.
+"""Functional analyses of network activity: selectivity, energy, dimensionality.
+
+Fixed points live in :mod:`conn2rnn.analysis.attractors` (:func:`~conn2rnn.analysis.fixed_points`).
 
 Activity follows the project's sequence layout ``(T, B, N)`` (time, trials, units)
 or ``(B, N)`` for one value per trial.
@@ -7,8 +9,7 @@ or ``(B, N)`` for one value per trial.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,8 +19,6 @@ __all__ = [
     "mixed_selectivity",
     "energy",
     "participation_ratio",
-    "FixedPoints",
-    "find_fixed_points",
 ]
 
 
@@ -180,168 +179,3 @@ def participation_ratio(activity: Any) -> float:
     if lam.sum() == 0:
         raise ValueError("activity is constant; its participation ratio is undefined")
     return float(lam.sum() ** 2 / (lam**2).sum())
-
-
-@dataclass(frozen=True)
-class FixedPoints:
-    """Fixed points of a discrete-time map ``h -> F(h)``.
-
-    Attributes
-    ----------
-    points : (K, N) ndarray
-        Distinct fixed points, ordered by ``q``.
-    q : (K,) ndarray
-        ``||F(h) - h||^2`` at each point.
-    eigenvalues : (K, N) complex ndarray
-        Eigenvalues of the Jacobian ``dF/dh`` at each point, by decreasing modulus.
-    stability : tuple of str
-        "stable" (all ``|lambda| < 1``), "unstable" (all ``> 1``), "saddle" (both)
-        or "marginal" (some ``|lambda|`` within ``marginal_tol`` of 1).
-    n_hits : (K,) ndarray of int
-        Starts that converged to each point.
-    n_starts : int
-    n_converged : int
-        Starts that reached ``q < tol``.
-    """
-
-    points: np.ndarray
-    q: np.ndarray
-    eigenvalues: np.ndarray
-    stability: tuple[str, ...]
-    n_hits: np.ndarray
-    n_starts: int
-    n_converged: int
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per fixed point: ``q, stability, n_hits, max_abs_eig``."""
-        return pd.DataFrame(
-            {
-                "q": self.q,
-                "stability": list(self.stability),
-                "n_hits": self.n_hits,
-                "max_abs_eig": np.abs(self.eigenvalues[:, 0]) if len(self.q) else [],
-            }
-        )
-
-
-def _classify(eig: np.ndarray, marginal_tol: float) -> str:
-    mag = np.abs(eig)
-    if np.any(np.abs(mag - 1.0) <= marginal_tol):
-        return "marginal"
-    if np.all(mag < 1.0):
-        return "stable"
-    return "unstable" if np.all(mag > 1.0) else "saddle"
-
-
-def find_fixed_points(
-    step_fn: Callable[[Any], Any],
-    n_nodes: int,
-    *,
-    n_starts: int = 64,
-    seed: Any = 0,
-    tol: float = 1e-10,
-    max_iter: int = 1000,
-    init: Any = None,
-    init_scale: float = 1.0,
-    dedup_tol: float = 1e-4,
-    marginal_tol: float = 1e-6,
-    dtype: Any = None,
-) -> FixedPoints:
-    """Fixed points of a recurrent step by minimising ``q(h) = ||F(h) - h||^2``.
-
-    All starts are optimised together with L-BFGS (the objective is a sum of
-    independent per-start terms); starts ending with ``q < tol`` are merged when
-    closer than ``dedup_tol`` (Euclidean), and the Jacobian of ``F`` is taken at each
-    distinct point by autograd.  For a discretised continuous-time network
-    (``h + dt / tau * (-h + f(W h + b))``) the fixed points are those of the ODE and
-    ``|lambda| < 1`` corresponds to a negative real part for small ``dt / tau``.
-
-    Parameters
-    ----------
-    step_fn : callable
-        Maps a ``(B, N)`` tensor to a ``(B, N)`` tensor, differentiably (e.g. one RNN
-        step with zero input).  Parameter gradients are not touched.
-    n_nodes : int
-        N.
-    n_starts : int, default 64
-        Random starts ``N(0, init_scale^2)`` (ignored when ``init`` is given).
-    seed : int or torch.Generator, default 0
-        Seed (or generator) for the random starts.
-    tol : float, default 1e-10
-        Convergence threshold on ``q``.
-    max_iter : int, default 1000
-        L-BFGS iterations.
-    init : (S, N) array_like or tensor, optional
-        Starting states, e.g. states visited during a task.
-    init_scale : float, default 1.0
-    dedup_tol : float, default 1e-4
-    marginal_tol : float, default 1e-6
-    dtype : torch.dtype, optional
-        Default ``torch.float64``; ``step_fn`` must accept it.
-
-    Returns
-    -------
-    FixedPoints
-    """
-    import torch
-
-    dtype = torch.float64 if dtype is None else dtype
-    if not isinstance(n_nodes, (int, np.integer)) or n_nodes < 1:
-        raise ValueError(f"n_nodes must be a positive integer; got {n_nodes!r}")
-    if init is not None:
-        h0 = torch.as_tensor(_to_numpy(init, "init"), dtype=dtype)
-        if h0.ndim != 2 or h0.shape[1] != n_nodes:
-            raise ValueError(f"init must have shape (S, {n_nodes}); got {tuple(h0.shape)}")
-    else:
-        if not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
-            raise ValueError(f"n_starts must be a positive integer; got {n_starts!r}")
-        gen = seed if isinstance(seed, torch.Generator) else torch.Generator().manual_seed(int(seed))
-        h0 = init_scale * torch.randn(int(n_starts), n_nodes, generator=gen, dtype=dtype)
-    with torch.no_grad():
-        probe = step_fn(h0[:1].clone())
-    if not isinstance(probe, torch.Tensor) or tuple(probe.shape) != (1, n_nodes):
-        shape = tuple(probe.shape) if hasattr(probe, "shape") else type(probe).__name__
-        raise ValueError(f"step_fn must map a (B, {n_nodes}) tensor to a (B, {n_nodes}) tensor; got {shape}")
-
-    h = h0.clone().requires_grad_(True)
-    opt = torch.optim.LBFGS(
-        [h], lr=1.0, max_iter=int(max_iter), tolerance_grad=1e-14, tolerance_change=1e-18,
-        history_size=50, line_search_fn="strong_wolfe",
-    )
-
-    def closure() -> torch.Tensor:
-        loss = ((step_fn(h) - h) ** 2).sum()
-        (h.grad,) = torch.autograd.grad(loss, h)
-        return loss
-
-    opt.step(closure)
-    with torch.no_grad():
-        q_all = ((step_fn(h) - h) ** 2).sum(dim=1).cpu().numpy()
-        final = h.detach().cpu().numpy()
-    converged = np.flatnonzero(q_all < tol)
-    reps, hits = [], []
-    for i in converged[np.argsort(q_all[converged], kind="stable")]:
-        dists = np.array([np.linalg.norm(final[i] - final[j]) for j in reps])
-        if dists.size and dists.min() < dedup_tol:
-            hits[int(np.argmin(dists))] += 1
-        else:
-            reps.append(i)
-            hits.append(1)
-    eigs, labels = [], []
-    for i in reps:
-        jac = torch.autograd.functional.jacobian(
-            lambda v: step_fn(v[None])[0], torch.as_tensor(final[i], dtype=dtype)
-        )
-        ev = torch.linalg.eigvals(jac).cpu().numpy()
-        ev = ev[np.argsort(-np.abs(ev), kind="stable")]
-        eigs.append(ev)
-        labels.append(_classify(ev, marginal_tol))
-    return FixedPoints(
-        points=final[reps].reshape(-1, n_nodes),
-        q=q_all[reps],
-        eigenvalues=np.array(eigs, dtype=complex).reshape(-1, n_nodes),
-        stability=tuple(labels),
-        n_hits=np.array(hits, dtype=int),
-        n_starts=int(h0.shape[0]),
-        n_converged=int(converged.size),
-    )
