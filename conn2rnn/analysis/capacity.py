@@ -11,9 +11,18 @@ of normalised Legendre polynomials of past inputs, orthogonal under this input)
 the capacity is the fraction of its variance a linear readout of the states
 explains, ``C[y] = |P_X y|^2 / |y|^2`` with ``P_X`` the projection on the centred
 states. Capacities of orthogonal targets add up to at most the rank of the
-states (<= N). Finite data bias every estimate upwards: for a target unrelated
-to the states ``T * C`` is chi-squared distributed with ``rank`` degrees of
-freedom, so capacities below ``chi2.ppf(1 - p_value, rank) / T`` are set to zero.
+states (<= N). Finite data bias every estimate upwards, by about ``rank / T``
+for a target unrelated to the states. Two corrections follow from this:
+
+- significance: the coordinates ``c_i = u_i . y`` of a target on the orthonormal
+  state directions ``u_i`` are tested against zero with heteroscedasticity-robust
+  variances ``sum_t u_it^2 y_t^2`` (White 1980), so ``S = sum_i c_i^2 / var_i`` is
+  chi-squared with ``rank`` degrees of freedom for an unrelated target; capacities
+  with ``S < chi2.ppf(1 - p_value, rank)`` are set to zero (Dambre et al. threshold
+  ``T * C`` itself, which assumes homoscedastic targets: products of inputs the
+  states also carry, e.g. ``u[t-1] u[t-2]``, have a heavier null tail);
+- bias: the surviving capacities are adjusted like an adjusted r^2,
+  ``1 - (1 - C) (T - 1) / (T - rank - 1)``.
 """
 
 from __future__ import annotations
@@ -43,12 +52,13 @@ class Capacity:
     ----------
     table : pandas.DataFrame
         One row per network and target: ``network``, ``degree``, ``target`` (e.g.
-        ``'P2(t-3) P1(t-5)'``), ``raw`` (estimate before the threshold) and
-        ``capacity`` (after it).
+        ``'P2(t-3) P1(t-5)'``), ``raw`` (the in-sample estimate) and ``capacity``
+        (bias-corrected and thresholded).
     summary : pandas.DataFrame
         One row per network: ``linear`` (degree 1, the memory capacity counted
         from delay 0), ``degree_2``, ``degree_3``, ``nonlinear`` and ``total``,
-        ``rank`` (numerical rank of the states, the bound) and ``threshold``.
+        ``rank`` (numerical rank of the states, the bound) and ``critical_value``
+        (the chi-squared quantile of the significance test).
     """
 
     table: pd.DataFrame
@@ -124,7 +134,7 @@ def information_processing_capacity(model: Any, *, max_degree: int = 3, max_dela
     washout : int
         Initial steps dropped (must cover the largest delay).
     p_value : float
-        False-positive rate of the chi-squared threshold per target.
+        False-positive rate of the chi-squared test per target.
     seed : int, optional
         Seeds the input (and, through it, the model's state noise).
 
@@ -154,9 +164,15 @@ def information_processing_capacity(model: Any, *, max_degree: int = 3, max_dela
     basis = basis * (np.arange(sv.shape[1])[None, :] < rank[:, None])[:, None, :]
     y, names = _targets(u, max_degree, delays, washout)
     y = y - y.mean(axis=0)
-    raw = (np.einsum("ktn,tm->knm", basis, y) ** 2).sum(axis=1) / (y ** 2).sum(axis=0)  # (K, M)
-    threshold = stats.chi2.ppf(1.0 - p_value, np.maximum(rank, 1)) / n_steps
-    cap = np.where(raw >= threshold[:, None], raw, 0.0)
+    proj = np.einsum("ktn,tm->knm", basis, y)  # (K, N, M) coordinates of each target on the states
+    raw = (proj ** 2).sum(axis=1) / (y ** 2).sum(axis=0)  # (K, M)
+    # robust (White) null variance of each coordinate; T * C ~ chi2(rank) only for homoscedastic targets
+    var = np.einsum("ktn,tm->knm", basis ** 2, y ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = np.where(var > 0, proj ** 2 / var, 0.0).sum(axis=1)
+    critical = stats.chi2.ppf(1.0 - p_value, np.maximum(rank, 1))
+    adjusted = 1.0 - (1.0 - raw) * (n_steps - 1) / (n_steps - rank - 1)[:, None]
+    cap = np.where(stat >= critical[:, None], np.clip(adjusted, 0.0, None), 0.0)
     degree = np.array([d for d, _ in names])
     k, m = raw.shape
     table = pd.DataFrame({"network": np.repeat(np.arange(k), m), "degree": np.tile(degree, k),
@@ -167,7 +183,7 @@ def information_processing_capacity(model: Any, *, max_degree: int = 3, max_dela
     summary["nonlinear"] = cap[:, degree > 1].sum(axis=1)
     summary["total"] = cap.sum(axis=1)
     summary["rank"] = rank
-    summary["threshold"] = threshold
+    summary["critical_value"] = critical
     return Capacity(table, summary)
 
 
