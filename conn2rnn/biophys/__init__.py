@@ -1,0 +1,35 @@
+"""Biophysical reservoirs: E/I networks of two-compartment conductance-based cells.
+
+A third model family next to bioRNNs and connectome reservoirs: conductance-based
+excitatory cells (soma + distal dendrite) and inhibitory cells with Pospischil
+2008 channels, coupled by Destexhe 1998 kinetic synapses (AMPA, NMDA, GABA_A),
+simulated in torch for many trials and parameter sets at once. Only a linear
+readout is fit; the network's parameters are searched
+(:func:`conn2rnn.fitting.search.run_search`).
+
+- :mod:`.channels`, :mod:`.cells`, :mod:`.engine`: channels, receptors, the
+  reduced cell geometry and the batched integrator;
+- :mod:`.network`: named parameters and wiring from a graph;
+- :mod:`.model`: :class:`BiophysicalReservoir`, a
+  :class:`~conn2rnn.models.protocol.RecurrentModel`;
+- :mod:`.task`: the cued working-memory task (registered as ``"cued_memory"``)
+  and its cross-validated readout error;
+- :mod:`.analysis`, :mod:`.experiment`, :mod:`.report`, :mod:`.cli`: the
+  "NMDA cues work, dendritic AMPA cues fail" reproduction.
+"""
+
+from .analysis import attractor_separation, cued_cluster_activity, dimensionality, pca_trajectories
+from .cells import DEFAULT_DENSITIES, CellGeometry, e_cell_geometry, i_cell_area_cm2, simulate_cell
+from .channels import RECEPTORS, Receptor, mg_block, receptor
+from .engine import MAX_DT_MS, SimResult
+from .model import CUE_SYNAPSES, BiophysicalReservoir, DivergedError, filter_spikes
+from .network import GROUPS, PARAMETERS, Wiring, default_parameters, ring_lattice, wiring_from_graph
+from .task import CuedMemory, memory_error
+
+__all__ = [
+    "CUE_SYNAPSES", "DEFAULT_DENSITIES", "GROUPS", "MAX_DT_MS", "PARAMETERS", "RECEPTORS",
+    "BiophysicalReservoir", "CellGeometry", "CuedMemory", "DivergedError", "Receptor", "SimResult",
+    "Wiring", "attractor_separation", "cued_cluster_activity", "default_parameters", "dimensionality",
+    "e_cell_geometry", "filter_spikes", "i_cell_area_cm2", "memory_error", "mg_block",
+    "pca_trajectories", "receptor", "ring_lattice", "simulate_cell", "wiring_from_graph",
+]

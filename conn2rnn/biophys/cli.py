@@ -1,0 +1,56 @@
+"""Command line of the working-memory reproduction.
+
+::
+
+    python -m conn2rnn.biophys.cli run SPEC --out DIR [--runner serial|local|dask] [--workers N]
+    python -m conn2rnn.biophys.cli report DIR --docs DOCS_DIR
+
+``run`` executes (or resumes) every (condition, seed) group of the spec into the
+result store ``DIR``; ``report`` writes ``brc_working_memory.md``, its summary
+CSV and figures from that store into ``DOCS_DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+__all__ = ["add_arguments", "main"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``run`` and ``report`` sub-commands to ``parser``."""
+    sub = parser.add_subparsers(dest="brc_command", required=True)
+    run = sub.add_parser("run", help="run or resume the cue-condition searches of a spec")
+    run.add_argument("spec", help="TOML spec, e.g. specs/brc_working_memory.toml")
+    run.add_argument("--out", required=True, help="result store folder (reuse it to resume)")
+    run.add_argument("--runner", default="serial", choices=("serial", "local", "dask"))
+    run.add_argument("--workers", type=int, default=None, help="worker processes (local/dask)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    rep = sub.add_parser("report", help="write the markdown, CSV and figures from a result store")
+    rep.add_argument("store", help="result store folder written by 'run'")
+    rep.add_argument("--docs", required=True, help="folder for brc_working_memory.md and its figures")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="conn2rnn-brc", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.brc_command == "run":
+        from .experiment import run_protocol
+
+        table = run_protocol(args.spec, args.out, runner=args.runner, n_workers=args.workers,
+                             progress=not args.no_progress)
+        print(f"{table['group_id'].nunique()} group(s) recorded in {args.out}")
+        return 0
+    from .report import write_report
+
+    path = write_report(args.store, args.docs)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
