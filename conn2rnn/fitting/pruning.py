@@ -145,33 +145,33 @@ class Pruning:
             From :meth:`distances`.
         """
         mask = model.recurrent_mask
-        w = model.w_rec.detach().abs().double()
+        w = model.w_rec.detach().abs().double().numpy()
+        masks, allowed_np = mask.numpy(), allowed.numpy()
         sparsity = self.sparsity_at(step)
         counts = np.zeros(model.n_networks, dtype=np.int64)
-        new_mask = mask.clone()
+        new_mask = np.zeros_like(masks)
         for k in range(model.n_networks):
-            n_allowed = int(allowed[k].sum())
-            n_keep = min(int(round(n_allowed * (1.0 - sparsity))), int(mask[k].sum()))
+            n_keep = min(int(round(int(allowed_np[k].sum()) * (1.0 - sparsity))), int(masks[k].sum()))
             n_regrow = int(round(self.regrow * n_keep))
-            score = w[k].clone()
+            score = w[k]
             if distances[k] is not None:
-                d = torch.as_tensor(distances[k], dtype=score.dtype)
-                off = ~torch.eye(d.shape[0], dtype=torch.bool)
-                scale = float(d[off].mean()) if bool(off.any()) else 1.0
-                score = score * torch.exp(-d / (scale if scale > 0 else 1.0))
-            active = torch.flatnonzero(mask[k].flatten())
+                d = distances[k]
+                off = ~np.eye(d.shape[0], dtype=bool)
+                scale = float(d[off].mean()) if off.any() else 0.0
+                score = score * np.exp(-d / (scale if scale > 0 else 1.0))
+            active = np.flatnonzero(masks[k])
             # strongest first; ties broken by index so the result does not depend on the sort
-            order = np.lexsort((active.numpy(), -score.flatten()[active].numpy()))
-            kept = active[torch.from_numpy(order[: n_keep - n_regrow])]
-            row = torch.zeros(mask[k].numel(), dtype=torch.bool)
-            row[kept] = True
+            order = np.lexsort((active, -score.ravel()[active]))
+            row = np.zeros(masks[k].size, dtype=bool)
+            row[active[order[: n_keep - n_regrow]]] = True
             if n_regrow:
-                candidates = torch.flatnonzero(allowed[k].flatten() & ~mask[k].flatten())
+                candidates = np.flatnonzero(allowed_np[k].ravel() & ~masks[k].ravel())
                 rng = np.random.default_rng(np.random.SeedSequence([self.seed, step, k]))
-                pick = rng.choice(candidates.numel(), size=min(n_regrow, candidates.numel()), replace=False)
-                row[candidates[torch.from_numpy(np.sort(pick))]] = True
-            new_mask[k] = row.view_as(mask[k])
+                pick = rng.choice(candidates.size, size=min(n_regrow, candidates.size), replace=False)
+                row[candidates[np.sort(pick)]] = True
+            new_mask[k] = row.reshape(masks[k].shape)
             counts[k] = int(row.sum())
+        new_mask = torch.from_numpy(new_mask)
         changed = new_mask != mask
         mask.copy_(new_mask)
         model.w_rec_raw.masked_fill_(changed, 0.0)
