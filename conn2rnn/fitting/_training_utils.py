@@ -155,8 +155,9 @@ def load_checkpoint(directory: str | os.PathLike) -> tuple[dict[str, Any], dict[
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated or corrupt: torch's zip/unpickling errors
+        why = (str(exc).strip().splitlines() or [""])[0][:120]
         raise CheckpointError(path, f"{path} is not a readable training checkpoint "
-                              f"({type(exc).__name__}: {exc}); delete it to train from scratch") from None
+                              f"({type(exc).__name__}: {why}); delete it to train from scratch") from None
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         raise CheckpointError(path, f"{path} is not a conn2rnn training checkpoint; remove it or pick another checkpoint_dir")
     return payload, json.loads(payload["meta"])
