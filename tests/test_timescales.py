@@ -217,3 +217,17 @@ def test_bold_errors():
         to_bold(act, 1.0, 0.5)
     with pytest.raises(ValueError, match=r"shape \(T, N\)"):
         to_bold(np.zeros(100), 10.0, 0.5)
+
+
+def test_acf_is_statsmodels_default_acf_and_acf_sum_its_zero_crossing_area():
+    # statsmodels.tsa.stattools.acf(x, adjusted=False, demean=True): sum_t x_t x_{t+k} / sum_t x_t^2
+    # on the demeaned series; the reference bioRNN analysis sums it from lag 0 to the first negative
+    rng = np.random.default_rng(11)
+    x = np.cumsum(rng.normal(size=(120, 2)), axis=0) * 0.1 + rng.normal(size=(120, 2))
+    xc = x - x.mean(axis=0)
+    explicit = np.array([[np.sum(xc[: 120 - k, j] * xc[k:, j]) / np.sum(xc[:, j] ** 2) for j in range(2)]
+                         for k in range(120)])
+    np.testing.assert_allclose(acf(x), explicit, atol=1e-12)
+    first_negative = [int(np.flatnonzero(explicit[:, j] < 0)[0]) for j in range(2)]
+    area = np.array([explicit[: first_negative[j], j].sum() for j in range(2)])
+    np.testing.assert_allclose(int_acf_sum(x, dt=0.5), 0.5 * area, rtol=1e-12)
