@@ -170,9 +170,23 @@ def test_bad_arguments(tmp_path, monkeypatch):
         run_groups(groups, interactive, store, runner="local")
     with pytest.raises(TypeError, match="store must be a ResultStore"):
         run_groups(groups, ex.deterministic, str(tmp_path), runner="serial")
-    with pytest.raises(TypeError, match="scheduler must be a scheduler address"):
-        run_groups(groups, ex.deterministic, store, runner="dask", scheduler=42, progress=False)
     assert store.completed() == set()
+
+
+def test_bad_dask_scheduler(tmp_path):
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    store = ResultStore(tmp_path)
+    with pytest.raises(TypeError, match="scheduler must be a scheduler address"):
+        run_groups(ex.make_groups(2), ex.deterministic, store, runner="dask", scheduler=42,
+                   progress=False)
+    assert store.completed() == set()
+
+
+def test_dask_runner_without_dask_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(ImportError, match=r"pip install 'conn2rnn\[dask\]'"):
+        run_groups(ex.make_groups(2), ex.deterministic, ResultStore(tmp_path), runner="dask",
+                   progress=False)
 
 
 def test_kill_and_resume(tmp_path):
@@ -208,3 +222,103 @@ def test_kill_and_resume(tmp_path):
     expected = ResultStore(tmp_path / "ref")
     run_groups(groups, ex.deterministic, expected, runner="serial", progress=False)
     pd.testing.assert_frame_equal(_sorted(table), _sorted(pd.read_csv(expected.root / "results.csv")))
+
+
+def _session_members(sid: int) -> list[int]:
+    """Live (non-zombie) processes of session ``sid``: a driver and everything it started."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # state ppid pgrp session ...
+        if int(fields[3]) == sid and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_die_with_their_driver(tmp_path):
+    """kill -9 of the driver alone: no worker, fork server or tracker survives, and no worker
+    records anything after; a rerun then completes every group exactly once."""
+    root, n = tmp_path / "exp", 4
+    cmd = [sys.executable, str(TESTS / "_executors.py"), str(root), "local", str(n), "1.0"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(TESTS)])}
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stderr=subprocess.PIPE)
+    reader = ResultStore(root)
+    deadline = time.monotonic() + 60
+    while len(reader.completed()) < 1:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "the sweep did not complete a group within 60 s"
+        time.sleep(0.02)
+    assert len(_session_members(proc.pid)) >= 3  # driver, fork server, workers
+    os.kill(proc.pid, signal.SIGKILL)  # the driver only
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while (left := _session_members(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left, f"processes {left} outlived their killed driver"
+    calls = {g["group_id"]: ex.calls(reader.workdir(g["group_id"])) for g in ex.make_groups(n)}
+    time.sleep(1.5)  # a surviving worker would finish its 1 s group by now
+    assert calls == {g["group_id"]: ex.calls(reader.workdir(g["group_id"]))
+                     for g in ex.make_groups(n)}
+
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert ResultStore(root).completed() == {g["group_id"] for g in ex.make_groups(n)}
+
+
+def test_leftover_workers_block_a_rerun(tmp_path, monkeypatch):
+    """A process holding the workers' lock (a leftover worker) makes a rerun wait, then refuse."""
+    import fcntl
+
+    from conn2rnn.experiments import runners
+    from conn2rnn.experiments.store import StoreLockedError
+
+    store = ResultStore(tmp_path / "exp")
+    with open(store.root / runners._WORKERS_LOCK, "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+        with pytest.raises(StoreLockedError, match=r"worker processes of an earlier sweep.*\.workers\.lock"):
+            runners._wait_for_leftover_workers(store, timeout_s=0.3)
+    runners._wait_for_leftover_workers(store, timeout_s=0.3)  # released: no wait
+
+
+def _checkpointing(group: dict, *, workdir: Path) -> dict:
+    """:func:`_executors.deterministic` that resumes from (and writes) a training checkpoint."""
+    import torch
+
+    from conn2rnn.fitting._training_utils import load_checkpoint, save_checkpoint
+
+    loaded = load_checkpoint(workdir / "checkpoint")
+    if loaded is None:
+        save_checkpoint(workdir / "checkpoint", {"w": torch.zeros(2)}, {"step": 1})
+    return ex.deterministic(group, workdir=workdir)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "text"])
+def test_unreadable_checkpoint_redoes_the_group_from_scratch(tmp_path, damage):
+    from conn2rnn.experiments.runners import StoreWarning
+    from conn2rnn.fitting._training_utils import save_checkpoint
+
+    import torch
+
+    groups = ex.make_groups(2)
+    store = ResultStore(tmp_path / "exp")
+    path = save_checkpoint(store.workdir("g001") / "checkpoint", {"w": torch.ones(50)}, {"step": 9})
+    (store.workdir("g001") / "stale_artifact.npy").write_bytes(b"old")
+    if damage == "truncate":
+        with open(path, "r+b") as fh:
+            fh.truncate(path.stat().st_size // 2)
+    else:
+        path.write_text("not a checkpoint\n")
+    with pytest.warns(StoreWarning, match=f"{path} is not a .*checkpoint.*emptied and the group run again from scratch"):
+        table = run_groups(groups, _checkpointing, store, runner="serial", progress=False)
+    assert store.completed() == {"g000", "g001"}
+    assert not (store.workdir("g001") / "stale_artifact.npy").exists()
+    ref = run_groups(groups, ex.deterministic, ResultStore(tmp_path / "ref"), runner="serial",
+                     progress=False)
+    pd.testing.assert_frame_equal(table, ref)

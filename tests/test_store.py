@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conn2rnn.experiments import store as store_mod
-from conn2rnn.experiments.store import ResultStore
+from conn2rnn.experiments.store import IncompleteGroupError, ResultStore, check_folder_name
 
 
 def _result(gid: str, n_runs: int = 2, *, curves: bool = True) -> dict:
@@ -194,7 +194,7 @@ def test_write_spec(store):
     store.write_spec('name = "a"\nn_seeds = 3\n')
     store.write_spec('name = "a"\nn_seeds = 3\n')  # same spec: fine
     store.write_spec('n_seeds = 3\nname   = "a"   # reordered\n')  # same TOML content: fine
-    with pytest.raises(FileExistsError, match="new output folder.*--force.*overwrite=True"):
+    with pytest.raises(FileExistsError, match="new output folder.*--overwrite.*overwrite=True"):
         store.write_spec('name = "a"\nn_seeds = 4\n')
     assert "n_seeds = 3" in store.read_spec()
     store.write_spec('name = "a"\nn_seeds = 4\n', overwrite=True)
@@ -250,5 +250,118 @@ def test_manifest_errors(store):
 def test_missing_row_file_is_loud(store):
     store.record("g1", _result("g1"))
     (store.workdir("g1") / "rows.csv").unlink()
-    with pytest.raises(FileNotFoundError, match="rows.csv is missing"):
+    with pytest.raises(IncompleteGroupError, match=r"g1/rows.csv is missing.*conn2rnn run"):
         ResultStore(store.root).results()
+
+
+# ------------------------------------------------------------- fault injection
+def _edit_value(path):
+    lines = path.read_text().splitlines(keepends=True)
+    head = lines[0].rstrip("\n").split(",")
+    cells = lines[1].rstrip("\n").split(",")
+    cells[head.index("value" if "value" in head else "loss")] = "0.999"
+    lines[1] = ",".join(cells) + "\n"
+    path.write_text("".join(lines))
+
+
+def _edit_label(path):
+    text = path.read_text()
+    assert "toy/g1/" in text
+    path.write_text(text.replace("toy/g1/", "toy/g7/", 1))
+
+
+def _truncate(path):
+    with open(path, "r+b") as fh:
+        fh.truncate(path.stat().st_size // 2)
+
+
+def _random_bytes(path):
+    path.write_bytes(np.random.default_rng(0).integers(128, 256, 400, dtype=np.uint8).tobytes())
+
+
+def _delete(path):
+    path.unlink()
+
+
+@pytest.mark.parametrize("fault", [_edit_value, _edit_label, _truncate, _random_bytes, _delete])
+@pytest.mark.parametrize("kind", ["rows", "curves"])
+def test_altered_group_files_are_refused_then_redone(tmp_path, fault, kind):
+    """Edit, truncate, corrupt or delete a completed group's file: reading the table refuses
+    (naming the file and the command that fixes it), the next sweep redoes exactly that group,
+    and the table is then identical to a clean run's."""
+    import _executors as ex
+    from conn2rnn.experiments.runners import StoreWarning, run_groups
+
+    groups = ex.make_groups(3)
+    ref = run_groups(groups, ex.deterministic, ResultStore(tmp_path / "ref"), runner="serial",
+                     progress=False)
+    store = ResultStore(tmp_path / "exp")
+    store.write_spec('name = "toy"\n')
+    run_groups(groups, ex.deterministic, store, runner="serial", progress=False)
+    target = store.workdir("g001") / f"{kind}.csv"
+    fault(target)
+
+    reader = ResultStore(store.root)
+    assert reader.invalid_groups().keys() == {"g001"}
+    assert str(target) in reader.invalid_groups()["g001"]
+    fix = f"conn2rnn run {store.spec_path} --out {store.root}"
+    with pytest.raises(IncompleteGroupError, match="refusing") as err:
+        reader.results() if kind == "rows" else reader.curves()
+    assert str(target) in str(err.value) and fix in str(err.value)
+
+    with pytest.warns(StoreWarning, match=f"{target}.*g001 is incomplete and is run again"):
+        table = run_groups(groups, ex.deterministic, store, runner="serial", progress=False)
+    assert [ex.calls(store.workdir(g["group_id"])) for g in groups] == [1, 2, 1]
+    pd.testing.assert_frame_equal(table, ref)
+    pd.testing.assert_frame_equal(ResultStore(store.root).results(), ref)
+    assert ResultStore(store.root).invalid_groups() == {}
+
+
+def test_store_without_hashes_still_checks_row_counts(store):
+    """Stores written before hashes were kept: a truncated file is caught by its row count."""
+    store.record("g1", _result("g1", n_runs=4))
+    manifest = json.loads(store.manifest_path.read_text())
+    del manifest["groups"]["g1"]["sha256"]
+    store.manifest_path.write_text(json.dumps(manifest))
+    path = store.workdir("g1") / "rows.csv"
+    assert len(ResultStore(store.root).results()) == 8
+    path.write_text("\n".join(path.read_text().splitlines()[:5]) + "\n")
+    with pytest.raises(IncompleteGroupError, match=r"rows.csv has 4 rows but 8 were recorded"):
+        ResultStore(store.root).results()
+    path.write_bytes(b"\xd0\xff\xfe" * 50)
+    with pytest.raises(IncompleteGroupError, match=r"rows.csv cannot be read as a CSV table"):
+        ResultStore(store.root).results()
+
+
+def test_spec_is_not_replaced_while_another_process_holds_the_lock(store):
+    """--overwrite while another run holds the folder: refused before anything is written."""
+    import subprocess
+    import sys
+
+    store.write_spec('name = "a"\n')
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; fh = open(sys.argv[1], 'a'); "
+         "fcntl.flock(fh, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
+         str(store.root / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(store_mod.StoreLockedError, match=f"another process is writing to {store.root}"):
+            store.write_spec('name = "b"\n', overwrite=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert store.read_spec() == 'name = "a"\n'
+    store.write_spec('name = "b"\n', overwrite=True)  # lock released: replaced
+    assert store.read_spec() == 'name = "b"\n'
+
+
+@pytest.mark.parametrize("name", ["../escaped", "a/b", "a\\b", "..", ".", "", " x", "x\0y"])
+def test_check_folder_name_rejects_paths(name):
+    with pytest.raises(ValueError, match=r"name must be a plain folder name.*--out"):
+        check_folder_name(name)
+
+
+def test_check_folder_name_accepts_plain_names():
+    assert check_folder_name("compare-quick_v1.2") == "compare-quick_v1.2"
+    with pytest.raises(TypeError, match="spec.name must be a str"):
+        check_folder_name(3, "spec.name")

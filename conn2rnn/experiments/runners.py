@@ -23,8 +23,11 @@ import json
 import multiprocessing
 import os
 import pickle
+import shutil
 import sys
+import threading
 import time
+import warnings
 import traceback as _traceback
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -39,6 +42,10 @@ from .store import ResultStore, check_group_id
 RUNNERS = ("local", "dask", "serial")
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+class StoreWarning(UserWarning):
+    """A store problem that the sweep repaired (an altered group run again, ...)."""
 
 
 class SweepError(RuntimeError):
@@ -80,31 +87,135 @@ def _thread_env(n_threads: int) -> dict[str, str]:
     return {var: str(n_threads) for var in _THREAD_VARS}
 
 
-def _init_worker(n_threads: int) -> None:
-    """Worker initializer: cap torch and BLAS threads to the worker's share of the cores.
+_WATCH_INTERVAL_S = 0.25
+_WORKERS_LOCK = ".workers.lock"
+_HELD: list[Any] = []  # a worker's open, locked workers-lock file (kept for its lifetime)
+
+
+def _set_parent_death_signal() -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies (prctl)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a pid reused by another user's process
+        return True
+    return True
+
+
+def _watch_driver(driver_pid: int, parent_pid: int) -> None:
+    """Exit this worker as soon as the driver or the worker's parent is gone."""
+    while True:
+        time.sleep(_WATCH_INTERVAL_S)
+        if os.getppid() != parent_pid or not _pid_alive(driver_pid):
+            os._exit(70)  # no cleanup: a dead driver records nothing from this worker
+
+
+def _init_worker(n_threads: int, driver_pid: int | None = None,
+                 workers_lock: str | None = None) -> None:
+    """Worker initializer: cap threads, die with the driver, mark the store as in use.
 
     The environment variables cover libraries loaded later in the worker;
-    ``torch.set_num_threads`` covers a torch that is already loaded.
+    ``torch.set_num_threads`` covers a torch that is already loaded. With
+    ``driver_pid``, the worker exits within a fraction of a second of the driver
+    (or of its own parent, the fork server) dying, so a killed sweep leaves no
+    process writing checkpoints (also ``PR_SET_PDEATHSIG`` on Linux). With
+    ``workers_lock``, the worker holds a shared lock on that file for its whole
+    life, which a later driver waits on before it runs any group.
     """
     os.environ.update(_thread_env(n_threads))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n_threads)
+    if driver_pid is not None:
+        _set_parent_death_signal()
+        parent = os.getppid()
+        if parent != driver_pid and not _pid_alive(driver_pid):
+            os._exit(70)
+        threading.Thread(target=_watch_driver, args=(driver_pid, parent), daemon=True,
+                         name="conn2rnn-driver-watch").start()
+    if workers_lock is not None:
+        import fcntl
+
+        fh = open(workers_lock, "a")  # kept open (and locked) until the worker exits
+        fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+        _HELD.append(fh)
+
+
+def _wait_for_leftover_workers(store: ResultStore, timeout_s: float = 10.0) -> None:
+    """Wait until no worker of an earlier (killed) sweep holds the store's workers lock."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        return
+    deadline = time.monotonic() + timeout_s
+    with open(store.root / _WORKERS_LOCK, "a") as fh:
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    from .store import StoreLockedError
+
+                    raise StoreLockedError(
+                        f"worker processes of an earlier sweep still use {store.root} (they hold "
+                        f"{store.root / _WORKERS_LOCK}); stop them, or wait, then rerun") from None
+                time.sleep(0.2)
+            else:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                return
+
+
+def _is_checkpoint_error(exc: BaseException) -> bool:
+    utils = sys.modules.get("conn2rnn.fitting._training_utils")
+    return utils is not None and isinstance(exc, utils.CheckpointError)
+
+
+def _clear_folder(folder: Path) -> None:
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _execute(executor: Callable[..., dict], group: dict, workdir: str,
              n_threads: int | None) -> dict[str, Any]:
-    """Run one group in a worker; exceptions come back as data with their traceback."""
+    """Run one group in a worker; exceptions come back as data with their traceback.
+
+    A group whose checkpoint cannot be read (truncated, corrupt) is run again
+    once from scratch in an emptied work folder; the outcome's ``notes`` say so.
+    """
     if n_threads is not None and "torch" in sys.modules:
         torch = sys.modules["torch"]
         if torch.get_num_threads() != n_threads:
             torch.set_num_threads(n_threads)
     start = time.perf_counter()
+    notes: list[str] = []
     try:
-        result = executor(group, workdir=Path(workdir))
+        try:
+            result = executor(group, workdir=Path(workdir))
+        except Exception as exc:
+            if not _is_checkpoint_error(exc):
+                raise
+            notes.append(f"group {group['group_id']}: {exc}; its work folder was emptied and "
+                         "the group run again from scratch")
+            _clear_folder(Path(workdir))
+            result = executor(group, workdir=Path(workdir))
     except (Exception, SystemExit) as exc:  # sys.exit in an executor fails its group only
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}",
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "notes": notes,
                 "traceback": _traceback.format_exc(), "seconds": time.perf_counter() - start}
-    return {"ok": True, "result": result, "seconds": time.perf_counter() - start}
+    return {"ok": True, "result": result, "notes": notes, "seconds": time.perf_counter() - start}
 
 
 # ---------------------------------------------------------------------- driver
@@ -117,6 +228,8 @@ class _Recorder:
 
     def outcome(self, group: dict, outcome: dict[str, Any]) -> None:
         gid = group["group_id"]
+        for note in outcome.get("notes", ()):
+            warnings.warn(note, StoreWarning, stacklevel=2)
         if not outcome["ok"]:
             self.fail(group, outcome["error"], outcome["traceback"])
             return
@@ -307,6 +420,13 @@ def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: Res
         _check_picklable(executor, runner)
 
     with store.lock():
+        invalid = store.invalid_groups()
+        for gid, why in invalid.items():
+            warnings.warn(f"{why}; group {gid} is incomplete and is run again", StoreWarning,
+                          stacklevel=2)
+        store.discard(list(invalid))
+        if runner == "local":
+            _wait_for_leftover_workers(store)
         done = store.completed()
         pending = [g for g in groups if g["group_id"] not in done]
         with _progress(len(groups), len(groups) - len(pending), progress) as bar:
@@ -349,7 +469,8 @@ def _run_local(pending: list[dict], executor: Callable, store: ResultStore,
     queue = deque(pending)
     while queue:  # a fresh pool after a worker died abruptly
         pool = ProcessPoolExecutor(n, mp_context=_mp_context(), initializer=_init_worker,
-                                   initargs=(threads,))
+                                   initargs=(threads, os.getpid(),
+                                             str(store.root / _WORKERS_LOCK)))
         running: dict[Any, dict] = {}
         broken = False
         try:

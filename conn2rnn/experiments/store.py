@@ -22,7 +22,12 @@ folder is fsynced too). Recording a group is atomic as a whole: its ``rows.csv``
 and ``curves.csv`` are written first, then the manifest is replaced with one that
 lists the group. A crash before that replace leaves the group incomplete (it is
 run again, and its stale row files are overwritten); a crash after it leaves the
-group complete with all its rows. ``results.csv`` is rebuilt from the row files of
+group complete with all its rows. The manifest keeps the sha256 of every row file;
+a row file whose bytes no longer match (edited, truncated, corrupted) or that is
+missing makes its group incomplete: :meth:`ResultStore.invalid_groups` lists such
+groups, :func:`~conn2rnn.experiments.runners.run_groups` runs them again, and
+:meth:`ResultStore.results` refuses to read them (:class:`IncompleteGroupError`),
+so a table is never built from altered files. ``results.csv`` is rebuilt from the row files of
 the completed groups (:meth:`ResultStore.consolidate`), so it can never hold a
 group twice or part of a group; after a crash it may lag behind the manifest
 until the next consolidation (:func:`~conn2rnn.experiments.runners.run_groups`
@@ -38,6 +43,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
+import io
 import json
 import math
 import os
@@ -46,7 +53,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -61,6 +68,56 @@ _RESERVED = ("rows.csv", "curves.csv")
 _ROW_KEYS = ("group_id", "run_id", "metric", "value")
 _RESULT_KEYS = ("rows", "curves", "artifacts")
 _MANIFEST_FORMAT = "conn2rnn-manifest"
+
+
+class StoreLockedError(RuntimeError):
+    """Another process is writing to the store (it holds the store's lock)."""
+
+
+class IncompleteGroupError(ValueError):
+    """A group listed as complete whose files are missing or were altered since recording."""
+
+
+def check_folder_name(name: Any, argname: str = "name") -> str:
+    """Validate a name used as an output folder: one plain path component.
+
+    Parameters
+    ----------
+    name : str
+        E.g. an experiment spec's ``name``, from which the default output folder
+        is derived.
+    argname : str
+        How the value is called in the error message.
+
+    Returns
+    -------
+    str
+        ``name`` unchanged.
+
+    Raises
+    ------
+    TypeError
+        When ``name`` is not a string.
+    ValueError
+        When ``name`` is empty, ``.`` or ``..``, or holds a path separator
+        (``/``, ``\\``), a NUL byte, or leading/trailing whitespace: the
+        folder must be created inside the working folder, never elsewhere.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"{argname} must be a str (it names the output folder); "
+                        f"got {type(name).__name__}")
+    seps = {"/", "\\", os.sep, *([os.altsep] if os.altsep else [])}
+    bad = (not name or name in (".", "..") or any(c in name for c in seps) or "\0" in name
+           or name != name.strip())
+    if bad:
+        raise ValueError(f"{argname} must be a plain folder name (no '/', '\\', '..', leading or "
+                         f"trailing spaces), since it names the output folder; got {name!r}. "
+                         "Choose e.g. 'my_sweep', or pass --out to choose the folder")
+    return name
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def check_group_id(group_id: Any) -> str:
@@ -87,6 +144,10 @@ def _atomic_write(path: Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` atomically (temp file in the same folder + os.replace)."""
     path = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    _write_bytes(path, raw)
+
+
+def _write_bytes(path: Path, raw: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -149,8 +210,10 @@ def _table(records: Any, name: str, required: tuple[str, ...], group_id: str) ->
 _EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], **_EXACT_FLOATS)
+def _read_csv(source: Path | bytes) -> pd.DataFrame:
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    return pd.read_csv(source, keep_default_na=False, na_values=[""], **_EXACT_FLOATS)
 
 
 class ResultStore:
@@ -176,6 +239,7 @@ class ResultStore:
             raise ValueError(f"root {self.root} exists and is not a folder; choose a folder path")
         (self.root / "groups").mkdir(parents=True, exist_ok=True)
         self._cache: dict[tuple[str, str, str], pd.DataFrame] = {}
+        self._lock_depth = 0
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.root)!r}, completed={len(self.completed())})"
@@ -224,19 +288,24 @@ class ResultStore:
         ------
         FileExistsError
             When a different spec is already stored and ``overwrite`` is False.
+        StoreLockedError
+            When another process is writing this store: the spec is checked and
+            written under the store's lock, so a running sweep's spec is never
+            replaced.
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be the spec's TOML text (str); got {type(text).__name__}")
-        if self.spec_path.exists() and not overwrite:
-            old = self.spec_path.read_text()
-            if not self._same_spec(old, text):
-                raise FileExistsError(
-                    f"{self.spec_path} holds a different experiment spec; use a new output "
-                    "folder, or pass --force (overwrite=True) to replace it and keep the groups "
-                    "already completed"
-                )
-            return
-        _atomic_write(self.spec_path, text)
+        with self.lock():
+            if self.spec_path.exists() and not overwrite:
+                old = self.spec_path.read_text(errors="replace")
+                if not self._same_spec(old, text):
+                    raise FileExistsError(
+                        f"{self.spec_path} holds a different experiment spec; use a new output "
+                        "folder, or pass --overwrite (overwrite=True) to replace it and keep the "
+                        "groups already completed"
+                    )
+                return
+            _atomic_write(self.spec_path, text)
 
     def read_spec(self) -> str | None:
         """The stored spec text, or None when none was written."""
@@ -264,7 +333,7 @@ class ResultStore:
         return data["groups"]
 
     def _write_manifest(self, groups: Mapping[str, Any]) -> None:
-        data = {"format": _MANIFEST_FORMAT, "version": 1, "groups": dict(groups)}
+        data = {"format": _MANIFEST_FORMAT, "version": 2, "groups": dict(groups)}
         _atomic_write(self.manifest_path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
     def completed(self) -> set[str]:
@@ -330,14 +399,21 @@ class ResultStore:
             del manifest[group_id]
             self._write_manifest(manifest)  # incomplete first, so no mix of old and new
         # 1) the row files, each atomically; 2) the manifest: the commit point.
-        _atomic_write(workdir / "rows.csv", rows.to_csv(index=False))
+        hashes = {}
+        raw = rows.to_csv(index=False).encode("utf-8")
+        _write_bytes(workdir / "rows.csv", raw)
+        hashes["rows.csv"] = _sha256(raw)
         if curves is not None:
-            _atomic_write(workdir / "curves.csv", curves.to_csv(index=False))
+            raw = curves.to_csv(index=False).encode("utf-8")
+            _write_bytes(workdir / "curves.csv", raw)
+            hashes["curves.csv"] = _sha256(raw)
         else:
             with contextlib.suppress(FileNotFoundError):
                 (workdir / "curves.csv").unlink()
+        _fsync_dir(workdir)
         manifest[group_id] = {
             "n_rows": len(rows), "n_curves": 0 if curves is None else len(curves),
+            "sha256": hashes,
             "artifacts": artifacts, "seconds": None if seconds is None else float(seconds),
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "token": uuid.uuid4().hex,
@@ -410,22 +486,96 @@ class ResultStore:
         return [e for gid, e in latest.items() if gid not in done]
 
     # ----------------------------------------------------------------- tables
+    # ----------------------------------------------------------- verification
+    def _load_group_file(self, gid: str, entry: Mapping[str, Any], kind: str) -> pd.DataFrame:
+        """Read ``groups/<gid>/<kind>.csv``, checking it against its manifest entry.
+
+        Raises :class:`IncompleteGroupError` naming the file when it is missing,
+        its sha256 differs from the recorded one, it cannot be decoded or parsed,
+        or (stores written before hashes were kept) its row count differs.
+        """
+        name = f"{kind}.csv"
+        path = self.root / "groups" / gid / name
+        expected = (entry.get("sha256") or {}).get(name)
+        n_expected = entry.get("n_rows" if kind == "rows" else "n_curves")
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise IncompleteGroupError(f"{path} is missing although group {gid!r} is listed as "
+                                       "complete") from None
+        digest = _sha256(raw)
+        if expected is not None and digest != expected:
+            raise IncompleteGroupError(
+                f"{path} was changed after it was recorded (sha256 {digest[:12]}... differs "
+                f"from the recorded {expected[:12]}...; {len(raw)} bytes): edited, truncated or "
+                "corrupted")
+        key = (gid, kind, digest)
+        if key not in self._cache:
+            try:
+                frame = _read_csv(raw)
+            except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+                raise IncompleteGroupError(f"{path} cannot be read as a CSV table "
+                                           f"({type(exc).__name__}: {exc})") from None
+            if n_expected is not None and len(frame) != n_expected:
+                raise IncompleteGroupError(f"{path} has {len(frame)} rows but {n_expected} were "
+                                           "recorded: truncated or edited")
+            self._cache[key] = frame
+        return self._cache[key]
+
+    def _fix_hint(self) -> str:
+        spec = self.spec_path if self.spec_path.exists() else "SPEC.toml"
+        return (f"run `conn2rnn run {spec} --out {self.root}` to redo the group(s) "
+                "(or run_groups() with this store)")
+
+    def invalid_groups(self) -> dict[str, str]:
+        """Groups listed as complete whose row files are missing or altered.
+
+        Returns
+        -------
+        dict of str to str
+            Group id -> why it is not complete (naming the file). Empty when every
+            completed group's files match the sha256 recorded in the manifest.
+        """
+        problems = {}
+        for gid, entry in sorted(self._manifest().items()):
+            for kind in ("rows", "curves"):
+                if kind == "curves" and not entry.get("n_curves"):
+                    continue
+                try:
+                    self._load_group_file(gid, entry, kind)
+                except IncompleteGroupError as exc:
+                    problems[gid] = str(exc)
+                    break
+        return problems
+
+    def discard(self, group_ids: Sequence[str]) -> None:
+        """Mark groups incomplete again (drop them from the manifest), so they are rerun.
+
+        Their work folders stay (an executor may resume from a checkpoint there).
+        Hold :meth:`lock` while calling this.
+        """
+        ids = [check_group_id(g) for g in group_ids]
+        manifest = self._manifest()
+        if any(g in manifest for g in ids):
+            for gid in ids:
+                manifest.pop(gid, None)
+            self._write_manifest(manifest)
+
     def _frames(self, kind: str) -> list[pd.DataFrame]:
         manifest = self._manifest()
-        frames = []
+        frames, problems = [], []
         for gid in sorted(manifest):
             entry = manifest[gid]
             if kind == "curves" and not entry.get("n_curves"):
                 continue
-            key = (gid, kind, entry["token"])
-            if key not in self._cache:
-                path = self.root / "groups" / gid / f"{kind}.csv"
-                if not path.exists():
-                    raise FileNotFoundError(f"{path} is missing although group {gid!r} is "
-                                            "complete; it was deleted by hand: delete the group's "
-                                            "manifest entry (or the whole folder) and rerun")
-                self._cache[key] = _read_csv(path)
-            frames.append(self._cache[key])
+            try:
+                frames.append(self._load_group_file(gid, entry, kind))
+            except IncompleteGroupError as exc:
+                problems.append(str(exc))
+        if problems:
+            more = f" (and {len(problems) - 1} more group file(s))" if len(problems) > 1 else ""
+            raise IncompleteGroupError(f"{problems[0]}{more}; refusing to build a table from it: "
+                                       f"{self._fix_hint()}")
         return frames
 
     def results(self) -> pd.DataFrame:
@@ -468,12 +618,23 @@ class ResultStore:
     def lock(self) -> Iterator["ResultStore"]:
         """Hold the store's writer lock (an advisory lock on ``root/.lock``).
 
+        Re-entrant within this object: a nested ``with store.lock()`` (e.g.
+        :meth:`write_spec` inside a sweep) keeps the lock already held.
+
         Raises
         ------
-        RuntimeError
-            When another process is writing this store. The lock dies with its
-            process, so a killed sweep never leaves the folder locked.
+        StoreLockedError
+            (a RuntimeError) When another process is writing this store. The
+            lock dies with its process, so a killed sweep never leaves the folder
+            locked.
         """
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield self
+            finally:
+                self._lock_depth -= 1
+            return
         try:
             import fcntl
         except ImportError:  # pragma: no cover - no advisory locks on this platform
@@ -483,12 +644,14 @@ class ResultStore:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise RuntimeError(f"another process is writing to {self.root}; wait for it to "
-                                   "finish or use another output folder") from None
+                raise StoreLockedError(f"another process is writing to {self.root}; wait for it "
+                                       "to finish or use another output folder") from None
+            self._lock_depth = 1
             try:
                 self._remove_stale_temps()
                 yield self
             finally:
+                self._lock_depth = 0
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def _remove_stale_temps(self) -> None:
