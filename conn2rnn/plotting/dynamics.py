@@ -167,7 +167,7 @@ def plot_dynamics_comparison(table: Any, *, reference_exponent: float = 0.906, t
     missing = [c for c in need if c not in table.columns]
     if missing:
         raise ValueError(f"table lacks columns {missing}; pass the output of dynamics_comparison")
-    fig = _figure(figsize=(13, 3.8))
+    fig = _figure(figsize=(13, 3.8), layout="constrained")
     panels = [("synchronized", "fraction synchronized (GS)"), ("valid_time", "valid prediction time (Lyapunov times)"),
               ("lyapunov_closed_loop", "closed-loop largest exponent")]
     for i, (col, label) in enumerate(panels):
