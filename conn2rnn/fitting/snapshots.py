@@ -4,9 +4,10 @@
 effective recurrent weights (float32) and the metrics computed from them:
 ``total_abs_w`` (``sum |W|``), ``sparsity`` (fraction of exact zeros),
 ``wiring_cost`` (``sum |w_ij| d_ij`` with the graph's Euclidean distance in mm),
-``modularity`` (Louvain Q) and ``small_worldness`` (sigma) of ``|W|``
-symmetrised and thresholded to ``density`` (:func:`conn2rnn.analysis.topology.topology_summary`),
-and the held-out ``accuracy``. :func:`save_snapshots` / :func:`load_snapshots`
+``modularity`` (Louvain Q) and ``small_worldness`` (sigma, on the largest
+connected component; NaN when it is too small or degenerate) of ``|W|``
+symmetrised by the mean and thresholded to ``density``
+(:mod:`conn2rnn.analysis.topology`), and the held-out ``accuracy``. :func:`save_snapshots` / :func:`load_snapshots`
 store them compactly in one ``.npz`` (weights as float32 plus the tidy table's
 columns) and read them back exactly.
 """
@@ -51,17 +52,27 @@ class Snapshots:
 def snapshot_metrics(w: np.ndarray, d: np.ndarray | None, *, density: float = 0.1, n_rand: int = 5,
                      seed: int = 0) -> dict[str, float]:
     """Topology metrics of one (N, N) weight matrix (see the module docstring)."""
-    from conn2rnn.analysis.topology import topology_summary
+    from scipy.sparse.csgraph import connected_components
+
+    from conn2rnn.analysis.topology import modularity, small_worldness, threshold_proportional
 
     w = np.asarray(w, dtype=np.float64)
     out = {"total_abs_w": float(np.abs(w).sum()), "sparsity": float(np.mean(w == 0))}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        try:
-            summary = topology_summary(w, d, density=density, seed=seed, n_rand=n_rand)
-            out["modularity"], out["small_worldness"] = float(summary["modularity_q"]), float(summary["sigma"])
-        except ValueError:  # e.g. an all-zero matrix
-            out["modularity"] = out["small_worldness"] = float("nan")
+    out["modularity"] = out["small_worldness"] = float("nan")
+    und = (np.abs(w) + np.abs(w).T) / 2.0
+    np.fill_diagonal(und, 0.0)
+    if np.count_nonzero(und):
+        thr = threshold_proportional(und, density)
+        out["modularity"] = float(modularity(thr, seed=seed)[0])
+        _, labels = connected_components(thr != 0, directed=False)
+        giant = np.flatnonzero(labels == np.bincount(labels).argmax())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                out["small_worldness"] = float(small_worldness(thr[np.ix_(giant, giant)], kind="sigma",
+                                                               n_rand=n_rand, seed=seed))
+            except (ValueError, ZeroDivisionError):  # too small or degenerate a component: NaN
+                pass
     out["wiring_cost"] = float(np.sum(np.abs(w) * d * ~np.eye(w.shape[0], dtype=bool))) if d is not None \
         else float("nan")
     return out
