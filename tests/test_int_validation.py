@@ -63,6 +63,10 @@ def test_recovery_passes_for_raw_acf_sum_and_acw50():
         assert res.settings["route"] == "raw" and np.isfinite(res.recovered_s).all()
     again = recovery_self_test()
     np.testing.assert_array_equal(again.recovered_s, recovery_self_test().recovered_s)
+    other = recovery_self_test(seed=1)
+    assert not np.array_equal(other.recovered_s, again.recovered_s)
+    row = again.to_dict()
+    assert row["passed"] and row["n_nodes"] == row["n_valid"] == 20 and row["estimator"] == "acf_sum"
 
 
 def test_recovery_flags_a_too_short_bold_route_and_fails_a_short_one():

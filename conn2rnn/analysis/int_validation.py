@@ -89,6 +89,12 @@ class RecoveryResult:
     reason: str | None
     settings: Mapping[str, Any]
 
+    def to_dict(self) -> dict[str, Any]:
+        """One flat row for a results table: rho, p, passed, threshold, n_nodes, n_valid, reason, settings."""
+        return {"rho": self.rho, "p": self.p, "passed": self.passed, "threshold": self.threshold,
+                "n_nodes": int(self.tau_ms.size), "n_valid": int(np.isfinite(self.recovered_s).sum()),
+                "reason": self.reason, **dict(self.settings)}
+
 
 def recovery_self_test(
     *,

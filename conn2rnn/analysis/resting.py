@@ -82,6 +82,10 @@ def model_timescales(model: Any, *, dt_ms: float, method: str = "acf_sum", bold:
                      tr_s: float = 0.72, hrf_model: str = "spm", **resting: Any) -> np.ndarray:
     """Intrinsic timescale of every node of every network, in seconds, shape (K, N).
 
+    The unaudited form kept for existing callers: prefer :func:`model_ints`,
+    which counts silent and diverged nodes, excludes networks with the reason
+    and refuses a BOLD route with too few samples (this function does not).
+
     Parameters
     ----------
     model : BioRNN, ReservoirEnsemble or ConnectomeReservoir
