@@ -229,7 +229,7 @@ def apply_schedules(model, optimizer, schedules: dict[str, Any], step: int) -> t
         if np.any(arr > 0) and (bases is None or any(b.spatial_cost is None for b, s in zip(bases, arr) if s > 0)):
             raise ValueError("schedules['strength'] > 0 needs a regime with a spatial cost for that network "
                              "(build the model with BioRNN.from_graph and such a regime)")
-        model.strengths.copy_(torch.as_tensor(arr, dtype=model.strengths.dtype))
+        model.strengths.copy_(torch.tensor(arr, dtype=model.strengths.dtype))
     for name, shape in (("input_mask", (n, model.n_inputs)), ("output_mask", (model.n_outputs, n))):
         if name in schedules:
             arr = _schedule_value(schedules, name, step)
