@@ -60,6 +60,9 @@ class DelayMatchSample(Task):
         Probability that a trial has a distractor in its delay.
     distractor_duration : timing spec (ms)
         Distractor length; must fit in the shortest possible delay.
+    distractor_strength : float >= 0
+        Amplitude of the distractor relative to the sample (1: the same ring
+        input ``0.5 + 0.5 cos``; 0: no input). Its noise is not scaled.
     """
 
     name = "dms"
@@ -78,6 +81,7 @@ class DelayMatchSample(Task):
         dim_ring: int = 2,
         distractor_prob: float = 0.0,
         distractor_duration: Any = 300,
+        distractor_strength: float = 1.0,
     ) -> None:
         super().__init__(dt=dt, timing=timing, loss_on=loss_on)
         self.sigma = _check_nonneg("sigma", sigma)
@@ -88,6 +92,7 @@ class DelayMatchSample(Task):
         if self.distractor_prob > 1:
             raise ValueError(f"distractor_prob must lie in [0, 1]; got {distractor_prob!r}")
         self._distractor = parse_timing_spec("distractor_duration", distractor_duration)
+        self.distractor_strength = _check_nonneg("distractor_strength", distractor_strength)
         if self.distractor_prob > 0:
             lo_d, hi_d = spec_step_range(self._distractor, self.dt)
             lo_delay = spec_step_range(self._timing["delay"], self.dt)[0]
@@ -106,6 +111,8 @@ class DelayMatchSample(Task):
             "dim_ring": self.dim_ring,
             "distractor_prob": self.distractor_prob,
             "distractor_duration": timing_spec_to_json(self._distractor),
+            # only when set, so specs and checkpoints written before the option stay equal
+            **({"distractor_strength": self.distractor_strength} if self.distractor_strength != 1.0 else {}),
         }
 
     def _ring(self, theta: np.ndarray) -> np.ndarray:
@@ -130,7 +137,7 @@ class DelayMatchSample(Task):
         stim = x[..., 1:]
         stim += sample_m[..., None] * self._ring(sample)[None]
         stim += test_m[..., None] * self._ring(test)[None]
-        stim += dis_mask[..., None] * self._ring(dis_theta)[None]
+        stim += (self.distractor_strength * dis_mask[..., None]) * self._ring(dis_theta)[None]
         if self.sigma > 0:
             shown = (sample_m | test_m | dis_mask)[..., None]
             stim += shown * rng.normal(0.0, noise_sd(self.sigma, self.dt), stim.shape)
