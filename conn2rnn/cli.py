@@ -92,8 +92,9 @@ def _available(fetch, n_parcels: int, data_dir: str | None, missing: str) -> boo
 def _run_and_report(spec, args: argparse.Namespace) -> int:
     from .experiments import run_experiment, summarize, write_report
     from .experiments.report import markdown_table
+    from .experiments.store import check_folder_name
 
-    out = Path(args.out or spec.name)
+    out = Path(args.out) if args.out else Path(check_folder_name(spec.name, "the spec's name"))
     print(f"{spec.name}: {len(spec.groups())} run groups -> {out}/ (re-run the same command to resume)")
     results = run_experiment(spec, out, runner=args.runner, n_workers=args.workers,
                              scheduler=args.scheduler, overwrite=args.overwrite)
@@ -189,16 +190,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``conn2rnn`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .experiments.runners import SweepError
+    import warnings
 
+    from .datasets import DataIntegrityError
+    from .experiments.runners import SweepError
+    from .experiments.store import StoreLockedError
+
+    # Expected failures (bad input, a busy or foreign folder, missing data or an
+    # optional extra) are one line on stderr and exit status 2; bugs keep their traceback.
+    expected = (ValueError, TypeError, FileNotFoundError, FileExistsError,
+                IsADirectoryError, NotADirectoryError, PermissionError, StoreLockedError,
+                DataIntegrityError, ImportError)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.func(args) or 0)
     except SweepError as exc:
         print(f"conn2rnn {args.command}: {exc}", file=sys.stderr)
         return 1
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except expected as exc:
         print(f"conn2rnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: object = None, line: str | None = None) -> None:
+    """Warnings as one line on stderr (no source location)."""
+    print(f"conn2rnn: warning: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":
