@@ -1,5 +1,11 @@
 """The conn2rnn command line: info, graph, run + report on a tiny sweep, errors."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from matplotlib.image import imread
@@ -65,6 +71,29 @@ def test_run_and_report_write_tables_and_figures(tmp_path, capsys):
     assert (out / "report.md").is_file()
     # re-running resumes: nothing left to do, same table
     assert main(["run", str(spec), "--out", str(out), "--runner", "serial"]) == 0
+    capsys.readouterr()
+
+    # a hand-edited group file: report refuses (naming the file and the fix), run redoes
+    # that group only, and the report is then built from the recomputed rows
+    table = (out / "results.csv").read_bytes()
+    groups = sorted((out / "groups").iterdir())
+    rows = groups[0] / "rows.csv"
+    text = rows.read_text()
+    rows.write_text(text.replace("accuracy,", "accuracy,0.123456", 1).replace("gonogo", "dms", 1))
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"{rows} was changed after it was recorded" in err
+    assert f"conn2rnn run {out / 'spec.toml'} --out {out}" in err
+    tokens = {g.name: json.loads((out / "manifest.json").read_text())["groups"][g.name]["token"]
+              for g in groups}
+    assert main(["run", str(out / "spec.toml"), "--out", str(out), "--runner", "serial"]) == 0
+    err = capsys.readouterr().err
+    assert f"conn2rnn: warning: {rows} was changed" in err and "is run again" in err
+    after = json.loads((out / "manifest.json").read_text())["groups"]
+    assert [g.name for g in groups if after[g.name]["token"] != tokens[g.name]] == [groups[0].name]
+    assert rows.read_text() == text and (out / "results.csv").read_bytes() == table
+    assert main(["report", str(out)]) == 0
 
 
 def test_bad_spec_is_a_clear_error(tmp_path, capsys):
@@ -76,7 +105,7 @@ def test_bad_spec_is_a_clear_error(tmp_path, capsys):
 
 
 def test_compare_leaves_out_what_is_missing(tmp_path, capsys):
-    assert not _available(fetch_enigma_hcp, 100, str(tmp_path / "empty"), "no connectome here")
+    assert not _available(lambda: fetch_enigma_hcp(100, data_dir=str(tmp_path / "empty")), "no connectome here")
     assert "no connectome here (no substitute is used)" in capsys.readouterr().err
     spec = compare_spec(quick=True, connectome=False, empirical_int=False)
     assert spec.reservoirs == () and spec.graph.connectome == "none" and spec.graph.maps == ()
@@ -84,3 +113,67 @@ def test_compare_leaves_out_what_is_missing(tmp_path, capsys):
     assert full.n_seeds == 100 and set(full.regimes) >= {"vanilla", "masked", "embedded", "bio"}
     with pytest.raises(SystemExit):
         main(["compare", "--runner", "nowhere"])
+
+
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_lock_conflict_is_one_line_and_leaves_the_spec(tmp_path, capsys):
+    from conn2rnn.experiments import ResultStore
+
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY_SPEC)
+    out = tmp_path / "out"
+    store = ResultStore(out)
+    store.write_spec('name = "other"\n')
+    with store.lock():  # another run holds the folder
+        assert main(["run", str(spec), "--out", str(out), "--overwrite"]) == 2
+    assert f"another process is writing to {out}" in _one_line(capsys)
+    assert store.read_spec() == 'name = "other"\n'  # not replaced
+
+
+def test_different_spec_in_folder_names_the_real_flag(tmp_path, capsys):
+    from conn2rnn.experiments import ResultStore
+
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY_SPEC)
+    ResultStore(tmp_path / "out").write_spec('name = "other"\n')
+    assert main(["run", str(spec), "--out", str(tmp_path / "out")]) == 2
+    err = _one_line(capsys)
+    assert "holds a different experiment spec" in err and "--overwrite" in err and "--force" not in err
+
+
+def test_spec_name_cannot_escape_the_working_folder(tmp_path, capsys, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    spec = work / "escape.toml"
+    spec.write_text(TINY_SPEC.replace('name = "tiny"', 'name = "../escaped_by_name"'))
+    assert main(["run", str(spec), "--runner", "serial"]) == 2
+    err = _one_line(capsys)
+    assert "'../escaped_by_name'" in err and "plain folder name" in err and "--out" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+    assert sorted(p.name for p in work.iterdir()) == ["escape.toml"]
+
+
+def test_missing_files_and_data_are_one_line(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope.toml")]) == 2
+    assert "nope.toml" in _one_line(capsys)
+    assert main(["report", str(tmp_path / "not_a_run")]) == 2
+    assert "not_a_run" in _one_line(capsys)
+    assert main(["graph", "schaefer100", "--connectome", "enigma_hcp",
+                 "--data-dir", str(tmp_path / "empty")]) == 2
+    assert "enigma" in _one_line(capsys).lower()
+
+
+def test_command_line_errors_have_no_traceback(tmp_path):
+    """The installed entry point, as a user runs it: one line on stderr, exit status 2."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-m", "conn2rnn.cli", "run", str(tmp_path / "missing.toml")],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert "missing.toml" in out.stderr
