@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from .datasets import ATLASES, SCHAEFER_PARCELS
+from .experiments.runners import RUNNERS
+
 if TYPE_CHECKING:
     from .experiments import ExperimentSpec
 
@@ -50,39 +53,37 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
 def compare_spec(*, quick: bool, n_seeds: int | None = None, atlas: str = "schaefer100",
                  connectome: bool = True, empirical_int: bool = True) -> "ExperimentSpec":
-    """The spec of ``conn2rnn compare``: regimes x tasks, trainable and readout-only.
+    """The spec of ``conn2rnn compare``: the shipped ``compare`` (or ``compare-quick``) spec.
 
-    Go/No-Go and delayed match-to-sample on Schaefer-100; trainable regimes
-    vanilla, masked, embedded (Euclidean distance), embedded along the hierarchy
-    gradient, and bio (masked + embedded); the HCP connectome as a readout-only
-    reservoir; then INTs against the empirical HBN map and topology. ``quick``
-    uses 3 networks per regime and a short training budget; the full mode uses
-    100 networks per regime.
+    ``n_seeds`` and ``atlas`` override the spec; ``connectome=False`` drops the
+    connectome and the readout-only reservoirs, ``empirical_int=False`` the
+    empirical map (model timescales are then computed but not compared).
     """
-    from .experiments import ExperimentSpec, GraphSpec, ModelSpec, TrainingSpec
+    import dataclasses
 
-    seeds = n_seeds if n_seeds is not None else (3 if quick else 100)
-    training = (TrainingSpec(n_steps=300, eval_every=10, checkpoint_every=100) if quick
-                else TrainingSpec(n_steps=2000, eval_every=20, checkpoint_every=250))
-    return ExperimentSpec(
-        name="compare-quick" if quick else "compare",
-        graph=GraphSpec(atlas=atlas, connectome="enigma_hcp" if connectome else "none",
-                        maps=("int_hbn",) if empirical_int else ()),
-        tasks=("gonogo", "dms"),
-        regimes=("vanilla", "masked", "embedded", "embedded_gradient", "bio"),
-        custom_regimes={"embedded_gradient": {"base": "embedded", "distance": "gradient"}},
-        reservoirs=("connectome",) if connectome else (),
-        n_seeds=seeds, training=training, model=ModelSpec(),
-        max_ensemble=25 if not quick else 100,
-    )
+    from .experiments import ExperimentSpec
+
+    spec = ExperimentSpec.load("compare-quick" if quick else "compare")
+    graph = dataclasses.replace(spec.graph, atlas=atlas)
+    changes: dict = {}
+    if n_seeds is not None:
+        changes["n_seeds"] = n_seeds
+    if not connectome:
+        graph = dataclasses.replace(graph, connectome="none")
+        changes["reservoirs"] = ()
+    if not empirical_int:
+        empirical = set(spec.analysis.empirical_maps)
+        graph = dataclasses.replace(graph, maps=tuple(m for m in graph.maps if m not in empirical))
+        changes["analysis"] = dataclasses.replace(spec.analysis, empirical_maps=())
+    return spec.replace(graph=graph, **changes)
 
 
-def _available(fetch, n_parcels: int, data_dir: str | None, missing: str) -> bool:
-    """Fetch a dataset; if it cannot be had, say what the comparison leaves out."""
+def _available(load, missing: str) -> bool:
+    """Load a dataset; if it cannot be had, say what the comparison leaves out."""
     from .datasets import DataIntegrityError, DataNotFoundError
 
     try:
-        fetch(n_parcels, data_dir=data_dir)
+        load()
     except (DataNotFoundError, DataIntegrityError) as exc:
         print(f"{missing} (no substitute is used).\n  {exc}", file=sys.stderr)
         return False
@@ -112,17 +113,19 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         import os
 
         os.environ["CONN2RNN_DATA"] = args.data_dir
-    from .datasets import fetch_enigma_hcp, fetch_int_hbn
+    from .datasets import MAPS, load_atlas
 
-    n = int(args.atlas.removeprefix("schaefer"))
-    connectome = _available(fetch_enigma_hcp, n, args.data_dir,
+    spec = compare_spec(quick=args.quick, n_seeds=args.seeds, atlas=args.atlas)
+    connectome = _available(lambda: load_atlas(args.atlas, connectome=spec.graph.connectome),
                             "The HCP structural connectome is not available, so the readout-only "
                             "connectome reservoirs are left out of this comparison")
-    empirical = _available(fetch_int_hbn, n, args.data_dir,
-                           "The empirical HBN INT map is not available, so model timescales are "
-                           "computed but not compared with the brain")
-    spec = compare_spec(quick=args.quick, n_seeds=args.seeds, atlas=args.atlas, connectome=connectome,
-                        empirical_int=empirical)
+    empirical = all(_available(lambda m=m: MAPS.get(m).load(args.atlas, None),
+                               f"The empirical map {m!r} is not available, so model timescales are "
+                               "computed but not compared with the brain")
+                    for m in spec.analysis.empirical_maps)
+    if not (connectome and empirical):
+        spec = compare_spec(quick=args.quick, n_seeds=args.seeds, atlas=args.atlas, connectome=connectome,
+                            empirical_int=empirical)
     return _run_and_report(spec, args)
 
 
@@ -130,6 +133,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .experiments import ExperimentSpec
 
     return _run_and_report(ExperimentSpec.load(args.spec), args)
+
+
+def _cmd_spec(args: argparse.Namespace) -> int:
+    from .experiments import shipped_specs
+
+    shipped = shipped_specs()
+    if args.name is None:
+        for name, path in shipped.items():
+            first = next((line for line in path.read_text().splitlines() if line.startswith("#")), "#")
+            print(f"{name:<22} {first.lstrip('# ')}")
+        return 0
+    if args.name not in shipped:
+        raise ValueError(f"unknown spec {args.name!r}; shipped specs: {', '.join(shipped)}")
+    print(shipped[args.name].read_text(), end="")
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -141,7 +159,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _runner_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="experiment folder (default: the spec's name)")
-    parser.add_argument("--runner", default="local", choices=("local", "dask", "serial"))
+    parser.add_argument("--runner", default="local", choices=RUNNERS)
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
     parser.add_argument("--scheduler", default=None, help="Dask scheduler address (runner dask)")
     parser.add_argument("--overwrite", action="store_true",
@@ -157,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_cmd_info)
 
     graph = sub.add_parser("graph", help="summarise (and plot) a bundled atlas graph")
-    graph.add_argument("name", help="schaefer100, schaefer200 or schaefer400")
+    graph.add_argument("name", choices=ATLASES.names(), help="a registered atlas")
     graph.add_argument("--connectome", default=None, help="e.g. enigma_hcp (fetched once)")
     graph.add_argument("--maps", nargs="*", help="extra maps to fetch: sa_axis int_hbn")
     graph.add_argument("--plot", nargs="?", const="brain_graph.png", default=None,
@@ -170,15 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
                                              "and readout-only, with INT and topology analyses")
     compare.add_argument("--quick", action="store_true", help="3 networks per regime, short training")
     compare.add_argument("--seeds", type=int, default=None, help="networks per regime")
-    compare.add_argument("--atlas", default="schaefer100", choices=("schaefer100", "schaefer200", "schaefer400"))
+    compare.add_argument("--atlas", default="schaefer100", choices=SCHAEFER_PARCELS)
     compare.add_argument("--data-dir", default=None)
     _runner_options(compare)
     compare.set_defaults(func=_cmd_compare)
 
     run = sub.add_parser("run", help="run (or resume) any sweep from a TOML spec")
-    run.add_argument("spec", help="path to a spec .toml (see specs/)")
+    run.add_argument("spec", help="path to a spec .toml, or the name of a shipped spec (conn2rnn spec)")
     _runner_options(run)
     run.set_defaults(func=_cmd_run)
+
+    spec = sub.add_parser("spec", help="list the shipped specs, or print one to copy and edit")
+    spec.add_argument("name", nargs="?", default=None, help="a shipped spec (e.g. compare-quick)")
+    spec.set_defaults(func=_cmd_spec)
 
     report = sub.add_parser("report", help="rebuild the figures and report of an experiment folder")
     report.add_argument("dir")

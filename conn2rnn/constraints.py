@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 __all__ = [
+    "NORMALIZATIONS",
     "input_mask",
     "output_mask",
     "distance_kernel",
@@ -46,7 +47,8 @@ __all__ = [
     "kernel_correlation_cost",
 ]
 
-_NORMALIZE = ("none", "mean", "max")
+#: How :func:`distance_kernel` rescales distances (``regime.distance_normalize``).
+NORMALIZATIONS = ("none", "mean", "max")
 
 # Node strengths below this value are raised to it before ``S**-1/2`` is taken.
 # A node with zero strength has an all-zero row and column in |W|, so the value
@@ -160,8 +162,8 @@ def distance_kernel(
     kernel : (N, N) float64 ndarray
         A new array; ``d`` is never modified.
     """
-    if normalize not in _NORMALIZE:
-        raise ValueError(f"normalize must be one of {list(_NORMALIZE)}; got {normalize!r}")
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"normalize must be one of {list(NORMALIZATIONS)}; got {normalize!r}")
     arr = np.array(d, dtype=np.float64, copy=True)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise ValueError(f"d must be a square (N, N) matrix; got shape {arr.shape}")

@@ -36,6 +36,17 @@ def _names_array(values: Sequence[Any] | None, name: str, n: int, default: str) 
     return readonly(arr)
 
 
+def _distance_matrix(values: Any, name: str, n: int) -> np.ndarray:
+    arr = np.array(values, dtype=np.float64)
+    if arr.shape != (n, n):
+        raise ValueError(f"{name} must be (N, N) = ({n}, {n}); got shape {arr.shape}")
+    if np.isnan(arr).any() or (arr < 0).any():
+        raise ValueError(f"{name} must be non-negative distances without NaN (inf marks unreachable pairs)")
+    if not np.array_equal(arr, arr.T) or np.any(np.diag(arr) != 0):
+        raise ValueError(f"{name} must be symmetric with a zero diagonal")
+    return readonly(arr)
+
+
 @dataclass(frozen=True, eq=False)
 class BrainGraph:
     """Regions of a brain atlas with coordinates, hierarchy, maps and connectivity.
@@ -63,6 +74,10 @@ class BrainGraph:
         Functional connectivity.
     sphere_coords : (N, 3) ndarray or None
         Region centroids on the spherical surface, for spin nulls.
+    distances : mapping of str to (N, N) ndarray
+        Precomputed distances that coordinates alone cannot give, in mm
+        (``'geodesic'``: along the cortical surface, ``inf`` between
+        hemispheres; bundled with the Schaefer atlases).
     metadata : mapping
         Atlas name, space, provenance, citations and notes.
     """
@@ -76,6 +91,7 @@ class BrainGraph:
     connectome: np.ndarray | None = None
     fc: np.ndarray | None = None
     sphere_coords: np.ndarray | None = None
+    distances: Mapping[str, np.ndarray] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ build
@@ -92,6 +108,7 @@ class BrainGraph:
         connectome: Any = None,
         fc: Any = None,
         sphere_coords: Any = None,
+        distances: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
         valid_networks: Iterable[str] | None = None,
     ) -> "BrainGraph":
@@ -119,6 +136,9 @@ class BrainGraph:
             Functional connectivity.
         sphere_coords : (N, 3) array_like, optional
             Centroids on the sphere (for spin nulls).
+        distances : mapping of str to (N, N) array_like, optional
+            Named precomputed distances in mm (non-negative, symmetric, zero
+            diagonal; ``inf`` allowed for unreachable pairs), e.g. ``'geodesic'``.
         metadata : mapping, optional
             Free-form metadata (atlas, space, provenance, citations).
         valid_networks : iterable of str, optional
@@ -156,10 +176,12 @@ class BrainGraph:
         fcm = None if fc is None else readonly(square_matrix(fc, "fc", n))
         sph = None if sphere_coords is None else readonly(
             as_float_array(sphere_coords, "sphere_coords", shape=(n, 3)))
+        dist = {str(key): _distance_matrix(values, f"distances[{key!r}]", n)
+                for key, values in (distances or {}).items()}
         return cls(
             names=names_t, coords=xyz, hemispheres=hemi, networks=nets, gradient=grad,
             maps=MappingProxyType(map_dict), connectome=sc, fc=fcm, sphere_coords=sph,
-            metadata=MappingProxyType(dict(metadata or {})),
+            distances=MappingProxyType(dist), metadata=MappingProxyType(dict(metadata or {})),
         )
 
     @classmethod
@@ -299,7 +321,8 @@ class BrainGraph:
             hemispheres=self.hemispheres[idx], networks=self.networks[idx],
             gradient=take(self.gradient), maps={k: v[idx] for k, v in self.maps.items()},
             connectome=take2(self.connectome), fc=take2(self.fc),
-            sphere_coords=take(self.sphere_coords), metadata=meta,
+            sphere_coords=take(self.sphere_coords),
+            distances={k: take2(v) for k, v in self.distances.items()}, metadata=meta,
         )
 
     def hemisphere(self, which: str) -> "BrainGraph":
@@ -380,16 +403,18 @@ class BrainGraph:
 
         Parameters
         ----------
-        kind : {'euclidean', 'gradient', 'geodesic'} or (N, N) array_like
+        kind : {'euclidean', 'gradient', 'geodesic'}, a key of :attr:`distances`, or (N, N) array_like
             ``'euclidean'``: straight-line distance between centroids (mm).
             ``'gradient'``: ``|g_i - g_j|`` along the hierarchy gradient (its units).
             ``'geodesic'``: shortest path along the conte69 midthickness surface
             between the parcels' central vertices (mm), within a hemisphere;
-            only for bundled Schaefer atlases. A matrix (e.g. tract lengths) is
+            precomputed in :attr:`distances` (bundled with the Schaefer
+            atlases). Any other key of :attr:`distances` is returned as stored. A matrix (e.g. tract lengths) is
             validated (square, finite, non-negative) and returned as a copy.
         interhemispheric : {'euclidean', 'inf'}
-            Geodesic only: no surface path joins the hemispheres, so pairs in
-            different hemispheres get their Euclidean distance (default) or ``inf``.
+            Precomputed distances only: pairs with no path (``inf``, e.g. across
+            hemispheres on the surface) get their Euclidean distance (default)
+            or stay ``inf``.
 
         Returns
         -------
@@ -398,7 +423,7 @@ class BrainGraph:
         """
         if not isinstance(kind, str):
             return readonly(square_matrix(kind, "distance", self.n_nodes, nonnegative=True))
-        check_choice(kind, "distance kind", DISTANCE_KINDS)
+        check_choice(kind, "distance kind", tuple(dict.fromkeys(DISTANCE_KINDS + tuple(self.distances))))
         if kind == "euclidean":
             diff = self.coords[:, None, :] - self.coords[None, :, :]
             return readonly(np.sqrt((diff ** 2).sum(-1)))
@@ -408,9 +433,17 @@ class BrainGraph:
                                  "(load_atlas gives the FC gradient, or use with_gradient)")
             return readonly(np.abs(self.gradient[:, None] - self.gradient[None, :]))
         check_choice(interhemispheric, "interhemispheric", ("euclidean", "inf"))
-        from .datasets.geodesic import geodesic_distance
-
-        return readonly(geodesic_distance(self, interhemispheric=interhemispheric))
+        if kind not in self.distances:
+            raise ValueError(
+                f"distance({kind!r}) needs precomputed {kind} distances, which this graph ({self.atlas}) "
+                f"does not carry (it has: {sorted(self.distances) or 'none'}); graphs from "
+                "load_atlas('schaefer100' / '200' / '400') carry geodesic distances. "
+                "Pass a distance matrix instead, e.g. graph.distance(tract_lengths)")
+        d = np.array(self.distances[kind], dtype=np.float64)
+        if interhemispheric == "euclidean":
+            apart = ~np.isfinite(d)
+            d[apart] = self.distance("euclidean")[apart]
+        return readonly(d)
 
     # ----------------------------------------------------------------- export
     def to_networkx(self, weight: str = "connectome"):

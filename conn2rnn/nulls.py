@@ -22,9 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from conn2rnn._validation import square_matrix
+from ._registry import Registry
+from ._validation import square_matrix
 
 __all__ = [
+    "CONNECTOME_NULLS",
     "SPATIAL_METHODS",
     "random_density_matched",
     "rewire_degree_preserving",
@@ -275,3 +277,46 @@ def spatial_null(w: Any, distance: Any, *, method: str = "exponential_distance_r
     wt = np.empty(tgt.size)
     wt[order_new] = weights_by_length
     return _assemble(arr, new_t, new_s, wt, directed=not symmetric)
+
+
+# --------------------------------------------------------------------- registry
+def _connectome(graph: Any) -> tuple[np.ndarray, bool]:
+    if getattr(graph, "connectome", None) is None:
+        raise ValueError("connectome nulls need a graph with a connectome; load one with "
+                         "load_atlas(..., connectome='enigma_hcp') or graph.with_connectome(w)")
+    w = np.asarray(graph.connectome)
+    return w, bool(np.allclose(w, w.T))
+
+
+def _original(graph: Any, seed: int) -> np.ndarray:
+    return _connectome(graph)[0]
+
+
+def _rewired(graph: Any, seed: int) -> np.ndarray:
+    w, symmetric = _connectome(graph)
+    return rewire_degree_preserving(w, directed=not symmetric, seed=seed)
+
+
+def _weight_shuffle(graph: Any, seed: int) -> np.ndarray:
+    w, symmetric = _connectome(graph)
+    return shuffle_weights(w, symmetric=symmetric, seed=seed)
+
+
+def _random(graph: Any, seed: int) -> np.ndarray:
+    w, symmetric = _connectome(graph)
+    return random_density_matched(w, symmetric=symmetric, seed=seed)
+
+
+def _spatial(graph: Any, seed: int) -> np.ndarray:
+    w, symmetric = _connectome(graph)
+    return spatial_null(w, graph.distance("euclidean"), symmetric=symmetric, seed=seed)
+
+
+#: Connectome variants by name, ``CONNECTOME_NULLS.get(name)(graph, seed) -> (N, N) array``:
+#: the readout-only reservoir variants of experiment specs (``reservoirs = [...]``).
+#: ``"connectome"`` is the graph's own connectome (the seed is unused); the others are
+#: the nulls above. Register your own with ``CONNECTOME_NULLS.register(name, fn)``.
+CONNECTOME_NULLS: Registry = Registry("connectome null")
+for _name, _fn in (("connectome", _original), ("rewired", _rewired), ("weight_shuffle", _weight_shuffle),
+                   ("random", _random), ("spatial_null", _spatial)):
+    CONNECTOME_NULLS.register(_name, _fn)

@@ -37,14 +37,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
-from types import MappingProxyType
 from typing import Any, Mapping
 
 import numpy as np
 import torch
 
-from conn2rnn.constraints import (
+from . import _toml
+from ._registry import Registry
+from .constraints import (
+    NORMALIZATIONS,
     communicability_cost,
     distance_kernel,
     distance_l1_cost,
@@ -54,16 +55,17 @@ from conn2rnn.constraints import (
     output_mask,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+__all__ = ["SPATIAL_COSTS", "Regime", "RegimeArrays", "REGIMES", "get_regime", "resolve_regime", "regime_cost"]
 
-__all__ = ["Regime", "RegimeArrays", "REGIMES", "get_regime", "resolve_regime", "regime_cost"]
-
-SPATIAL_COSTS = ("l1", "l2", "communicability", "kernel_correlation")
+#: Spatial costs by name: ``SPATIAL_COSTS.get(name)(w, d, regime) -> (K,) or 0-d tensor``
+#: for weights ``w`` ((N, N) or (K, N, N)) and the regime's distance kernel ``d``.
+SPATIAL_COSTS: Registry = Registry("spatial cost")
+SPATIAL_COSTS.register("l1", lambda w, d, regime: distance_l1_cost(w, d))
+SPATIAL_COSTS.register("l2", lambda w, d, regime: distance_l2_cost(w, d))
+SPATIAL_COSTS.register("communicability", lambda w, d, regime: communicability_cost(
+    w, d, detach=regime.communicability_detach))
+SPATIAL_COSTS.register("kernel_correlation", lambda w, d, regime: kernel_correlation_cost(w, -d))
 DISTANCES = ("euclidean", "gradient", "geodesic", "uniform")
-NORMALIZATIONS = ("none", "mean", "max")
 SPARSITY_MASKS = ("none", "connectome")
 
 _BOOL_FIELDS = ("io_masking", "communicability_detach", "dale", "trainable")
@@ -214,16 +216,14 @@ class Regime:
 
     def to_toml(self) -> str:
         """TOML text with one top-level key per field (``spatial_cost = None`` is omitted)."""
-        import tomli_w
-
-        return tomli_w.dumps({k: v for k, v in self.to_dict().items() if v is not None})
+        return _toml.dumps({k: v for k, v in self.to_dict().items() if v is not None})
 
     @classmethod
     def from_toml(cls, text: str) -> "Regime":
         """Parse TOML text written by :meth:`to_toml` (or by hand, same keys)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a TOML string; got {type(text).__name__}")
-        return cls.from_dict(tomllib.loads(text))
+        return cls.from_dict(_toml.loads(text, what="the regime"))
 
     def replace(self, **changes) -> "Regime":
         """Copy with some fields changed (re-validated)."""
@@ -233,16 +233,17 @@ class Regime:
         return dataclasses.replace(self, **changes)
 
 
-REGIMES: Mapping[str, Regime] = MappingProxyType(
-    {
-        "vanilla": Regime("vanilla", l2=1e-3),
-        "l1": Regime("l1", l1=1e-3),
-        "masked": Regime("masked", io_masking=True, l2=1e-3),
-        "embedded": Regime("embedded", spatial_cost="l1", distance="euclidean", strength=1e-3),
-        "bio": Regime("bio", io_masking=True, spatial_cost="l1", distance="euclidean", strength=1e-3),
-        "sernn": Regime("sernn", spatial_cost="communicability", distance="euclidean", strength=1e-2),
-    }
-)
+#: Named regimes; add your own with ``REGIMES.register(name, Regime(name, ...))``.
+REGIMES: Registry[Regime] = Registry("regime")
+for _regime in (
+    Regime("vanilla", l2=1e-3),
+    Regime("l1", l1=1e-3),
+    Regime("masked", io_masking=True, l2=1e-3),
+    Regime("embedded", spatial_cost="l1", distance="euclidean", strength=1e-3),
+    Regime("bio", io_masking=True, spatial_cost="l1", distance="euclidean", strength=1e-3),
+    Regime("sernn", spatial_cost="communicability", distance="euclidean", strength=1e-2),
+):
+    REGIMES.register(_regime.name, _regime)
 
 
 def get_regime(name: str, **overrides) -> Regime:
@@ -255,9 +256,8 @@ def get_regime(name: str, **overrides) -> Regime:
     **overrides
         Field changes, e.g. ``strength=3e-3``.
     """
-    if name not in REGIMES:
-        raise ValueError(f"unknown regime {name!r}; valid names are {list(REGIMES)}")
-    return REGIMES[name].replace(**overrides) if overrides else REGIMES[name]
+    regime = REGIMES.get(name, argument="regime")
+    return regime.replace(**overrides) if overrides else regime
 
 
 # ----------------------------------------------------------------------------- resolution
@@ -380,15 +380,7 @@ def regime_cost(regime: Regime, w: torch.Tensor, arrays: RegimeArrays) -> torch.
     if regime.spatial_cost is not None and regime.strength > 0:
         if arrays.distance is None:
             raise ValueError("arrays has no distance; resolve it with resolve_regime(regime, graph)")
-        d = arrays.distance
-        if regime.spatial_cost == "l1":
-            spatial = distance_l1_cost(w, d)
-        elif regime.spatial_cost == "l2":
-            spatial = distance_l2_cost(w, d)
-        elif regime.spatial_cost == "communicability":
-            spatial = communicability_cost(w, d, detach=regime.communicability_detach)
-        else:
-            spatial = kernel_correlation_cost(w, -d)
+        spatial = SPATIAL_COSTS.get(regime.spatial_cost, argument="spatial_cost")(w, arrays.distance, regime)
         total = total + regime.strength * spatial
     if regime.l1 > 0:
         total = total + regime.l1 * w.abs().sum(dim=(-2, -1))

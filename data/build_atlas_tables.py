@@ -12,6 +12,9 @@ finds them without a data directory):
   left hemisphere first (see ``data/README.md`` for every column);
 * ``schaefer{N}_fc.npz``: the HCP group functional connectivity matrix that
   brainspace ships for that resolution (key ``fc``, float32);
+* ``schaefer{N}_geodesic.npz``: shortest paths (mm) along the conte69-32k
+  midthickness surface between the parcels' central vertices (Dijkstra on the
+  mesh edges, symmetrised), ``inf`` between hemispheres (key ``geodesic``, float32);
 * ``provenance.json``: package versions and the sha256 of every output file.
 
 Everything is derived from brainspace's files, except the parcel names, which
@@ -149,6 +152,38 @@ def build(n: int) -> pd.DataFrame:
     return table
 
 
+def _hemisphere_mesh(hemi: str):
+    """Sparse edge-length graph of one conte69-32k midthickness hemisphere, and its vertex count."""
+    from scipy import sparse
+
+    surf = load_conte69()[0 if hemi == "L" else 1]
+    points = np.asarray(surf.points, dtype=np.float64)
+    cells = np.asarray(surf.polys2D, dtype=np.int64)
+    edges = np.concatenate([cells[:, [0, 1]], cells[:, [1, 2]], cells[:, [2, 0]]])
+    edges = np.unique(np.sort(edges, axis=1), axis=0)
+    length = np.linalg.norm(points[edges[:, 0]] - points[edges[:, 1]], axis=1)
+    n = points.shape[0]
+    return sparse.coo_matrix((length, (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr(), n
+
+
+def geodesic(table: pd.DataFrame) -> np.ndarray:
+    """(N, N) surface distances between parcel centre vertices; ``inf`` across hemispheres."""
+    from scipy.sparse.csgraph import dijkstra
+
+    n = len(table)
+    out = np.full((n, n), np.inf)
+    offset = 0
+    for hemi in ("L", "R"):
+        idx = np.flatnonzero(table["hemisphere"].to_numpy() == hemi)
+        mesh, n_vertices = _hemisphere_mesh(hemi)
+        src = table["center_vertex"].to_numpy()[idx] - offset
+        d = dijkstra(mesh, directed=False, indices=src)[:, src]
+        out[np.ix_(idx, idx)] = (d + d.T) / 2.0
+        offset += n_vertices
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -171,9 +206,11 @@ def main() -> None:
         fc = np.asarray(load_group_fc("schaefer", scale=n), dtype=np.float32)
         fc_path = OUT / f"schaefer{n}_fc.npz"
         np.savez_compressed(fc_path, fc=fc)
-        files[path.name] = _sha256(path)
-        files[fc_path.name] = _sha256(fc_path)
-        print(f"schaefer{n}: {len(table)} parcels -> {path.name}, {fc_path.name}")
+        geo_path = OUT / f"schaefer{n}_geodesic.npz"
+        np.savez_compressed(geo_path, geodesic=geodesic(table).astype(np.float32))
+        for written in (path, fc_path, geo_path):
+            files[written.name] = _sha256(written)
+        print(f"schaefer{n}: {len(table)} parcels -> {path.name}, {fc_path.name}, {geo_path.name}")
     provenance = {
         "built_by": "data/build_atlas_tables.py",
         "brainspace_version": brainspace.__version__,

@@ -136,6 +136,21 @@ def test_to_networkx_orientation_and_summary():
     assert "n_nodes=4" in repr(g)
 
 
-def test_geodesic_requires_surface_atlas():
-    with pytest.raises(ValueError, match="bundled surface atlas"):
+def test_geodesic_requires_precomputed_distances():
+    with pytest.raises(ValueError, match=r"needs precomputed geodesic distances.*load_atlas\('schaefer100'"):
         _tiny().distance("geodesic")
+
+
+def test_precomputed_distances_are_validated_subset_and_filled():
+    g = _tiny()
+    geo = np.array([[0, 1, np.inf, np.inf], [1, 0, np.inf, np.inf], [np.inf, np.inf, 0, 2],
+                    [np.inf, np.inf, 2, 0]], dtype=float)
+    g2 = BrainGraph.from_arrays(g.names, g.coords, distances={"geodesic": geo})
+    np.testing.assert_array_equal(g2.distance("geodesic", interhemispheric="inf"), geo)
+    filled = g2.distance("geodesic")
+    np.testing.assert_array_equal(filled[0, 2], g2.distance("euclidean")[0, 2])
+    assert g2.subset([2, 3]).distance("geodesic")[0, 1] == 2
+    with pytest.raises(ValueError, match=r"distances\['geodesic'\] must be symmetric"):
+        BrainGraph.from_arrays(g.names, g.coords, distances={"geodesic": np.triu(np.ones((4, 4)), 1)})
+    with pytest.raises(ValueError, match=r"must be \(N, N\) = \(4, 4\)"):
+        BrainGraph.from_arrays(g.names, g.coords, distances={"geodesic": np.zeros((3, 3))})

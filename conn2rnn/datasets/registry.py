@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CITATIONS",
+    "HCP_NOTICE",
     "Dataset",
     "RemoteFile",
     "SourceArchive",
@@ -51,7 +53,7 @@ _SA_AXIS = (
 _SHAFIEI_COMMIT = "39dfee76878096f789327222157acabf8dbda760"
 _SHAFIEI = f"{_RAW}/PennLINC/shafiei_timescale/{_SHAFIEI_COMMIT}/data/SchaeferParcellation"
 
-_HCP_NOTICE = (
+HCP_NOTICE = (
     "Derived from Human Connectome Project data (WU-Minn Consortium; principal "
     "investigators David Van Essen and Kamil Ugurbil; 1U54MH091657), funded by the "
     "16 NIH Institutes and Centers that support the NIH Blueprint for Neuroscience "
@@ -60,6 +62,27 @@ _HCP_NOTICE = (
     "Terms: derived data may be redistributed only under the same terms (clause 4), "
     "and HCP must be acknowledged (clause 5)."
 )
+
+
+#: What to cite, by key; every citation of the package is written here once.
+CITATIONS = {
+    "schaefer": "Schaefer A, Kong R, Gordon EM, et al. (2018). Local-global parcellation of the human "
+                "cerebral cortex from intrinsic functional connectivity MRI. Cerebral Cortex 28:3095-3114.",
+    "yeo": "Yeo BTT, Krienen FM, Sepulcre J, et al. (2011). The organization of the human cerebral "
+           "cortex estimated by intrinsic functional connectivity. J Neurophysiol 106:1125-1165.",
+    "brainspace": "Vos de Wael R, Benkarim O, Paquola C, et al. (2020). BrainSpace: a toolbox for the "
+                  "analysis of macroscale gradients in neuroimaging and connectomics datasets. "
+                  "Commun Biol 3:103.",
+    "hcp": "Van Essen DC, Smith SM, Barch DM, et al. (2013). The WU-Minn Human Connectome Project: "
+           "an overview. NeuroImage 80:62-79.",
+    "enigma_hcp": "Lariviere S, Paquola C, Park B, et al. (2021). The ENIGMA Toolbox: multiscale neural "
+                  "contextualization of multisite neuroimaging datasets. Nature Methods 18:698-700.",
+    "sa_axis": "Sydnor VJ, Larsen B, Bassett DS, et al. (2021). Neurodevelopment of the association "
+               "cortices: patterns, mechanisms, and implications for psychopathology. Neuron 109:2820-2846.",
+    "int_hbn": "Alexander LM, Escalera J, Ai L, et al. (2017). An open resource for transdiagnostic "
+               "research in pediatric mental health and learning disorders. Scientific Data 4:170181. "
+               "Per-run timescales from Shafiei G et al., https://github.com/PennLINC/shafiei_timescale.",
+}
 
 
 @dataclass(frozen=True)
@@ -119,9 +142,7 @@ DATASETS: dict[str, Dataset] = {
         "cortical parcellation, 7Networks order, left hemisphere first.",
         source="ThomasYeoLab/CBIG @ d1454a611f7de10a3b36665e6fbb3fb6c770d140",
         license="MIT",
-        citation="Schaefer A, Kong R, Gordon EM, et al. (2018). Local-global "
-        "parcellation of the human cerebral cortex from intrinsic functional "
-        "connectivity MRI. Cerebral Cortex 28:3095-3114.",
+        citation=CITATIONS["schaefer"],
     ),
     "enigma_hcp": Dataset(
         name="enigma_hcp",
@@ -131,11 +152,8 @@ DATASETS: dict[str, Dataset] = {
         "negative values set to 0), Schaefer 7Networks order.",
         source="MICA-MNI/ENIGMA @ d66a7ef320a913f9441bf1089b44f1dad11e5724",
         license="BSD-3-Clause (ENIGMA Toolbox) + HCP Open Access Data Use Terms. "
-        + _HCP_NOTICE,
-        citation="Lariviere S, Paquola C, Park B, et al. (2021). The ENIGMA Toolbox: "
-        "multiscale neural contextualization of multisite neuroimaging datasets. "
-        "Nature Methods 18:698-700. Van Essen DC, Smith SM, Barch DM, et al. (2013). "
-        "The WU-Minn Human Connectome Project: an overview. NeuroImage 80:62-79.",
+        + HCP_NOTICE,
+        citation=CITATIONS["enigma_hcp"] + " " + CITATIONS["hcp"],
     ),
     "sa_axis": Dataset(
         name="sa_axis",
@@ -146,9 +164,7 @@ DATASETS: dict[str, Dataset] = {
         f"(vertex maps); PennLINC/shafiei_timescale @ {_SHAFIEI_COMMIT} (tables)",
         license="S-A_ArchetypalAxis: no license file, cite the paper; "
         "shafiei_timescale: MIT",
-        citation="Sydnor VJ, Larsen B, Bassett DS, et al. (2021). "
-        "Neurodevelopment of the association cortices: patterns, mechanisms, and "
-        "implications for psychopathology. Neuron 109:2820-2846.",
+        citation=CITATIONS["sa_axis"],
     ),
     "int_hbn": Dataset(
         name="int_hbn",
@@ -161,10 +177,7 @@ DATASETS: dict[str, Dataset] = {
         "data/timescale/HBN_acf/TRorig/*task-rest*_timescale_acfsum_TRorig.npy",
         license="MIT (shafiei_timescale); the Healthy Brain Network release needs no "
         "data-use agreement, cite it",
-        citation="Alexander LM, Escalera J, Ai L, et al. (2017). An open resource for "
-        "transdiagnostic research in pediatric mental health and learning "
-        "disorders. Scientific Data 4:170181. Per-run timescales from "
-        "https://github.com/PennLINC/shafiei_timescale.",
+        citation=CITATIONS["int_hbn"],
     ),
 }
 

@@ -14,15 +14,26 @@ from typing import Any
 
 import pandas as pd
 
-from .execute import execute_group
+from .execute import ANALYSES, AnalysisContext, execute_group
+from .groups import ReservoirGroup, RunGroup, TrainableGroup, group_from_dict
 from .report import summarize, write_report
 from .runners import RUNNERS, SweepError, run_groups
-from .spec import ExperimentSpec, GraphSpec, ModelSpec, TrainingSpec
+from .spec import (
+    AnalysisSpec,
+    ExperimentSpec,
+    GraphSpec,
+    ModelSpec,
+    SpecError,
+    TrainingSpec,
+    shipped_specs,
+)
 from .store import ResultStore
 
 __all__ = [
-    "RUNNERS", "ExperimentSpec", "GraphSpec", "ModelSpec", "ResultStore", "SweepError", "TrainingSpec",
-    "execute_group", "run_experiment", "run_groups", "summarize", "write_report",
+    "ANALYSES", "RUNNERS", "AnalysisContext", "AnalysisSpec", "ExperimentSpec", "GraphSpec", "ModelSpec",
+    "ReservoirGroup", "ResultStore", "RunGroup", "SpecError", "SweepError", "TrainableGroup", "TrainingSpec",
+    "execute_group", "group_from_dict", "run_experiment", "run_groups", "shipped_specs", "summarize",
+    "write_report",
 ]
 
 
@@ -49,8 +60,14 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, runner: str = "loca
     -------
     pandas.DataFrame
         The tidy results table (one row per run x metric).
+
+    Raises
+    ------
+    SpecError
+        If :meth:`ExperimentSpec.validate` finds problems (nothing is written then).
     """
+    spec.validate()
     store = ResultStore(Path(out))
     store.write_spec(spec.to_toml(), overwrite=overwrite)
-    return run_groups(spec.groups(), execute_group, store, runner=runner, n_workers=n_workers,
-                      scheduler=scheduler, progress=progress)
+    return run_groups([g.to_dict() for g in spec.groups()], execute_group, store, runner=runner,
+                      n_workers=n_workers, scheduler=scheduler, progress=progress)

@@ -10,12 +10,16 @@ them. Everything is rebuilt from the stored tables and artifacts, so
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .. import plotting
+from ..analysis.maps import compare_maps, compare_regimes
+from .spec import ExperimentSpec
+from .store import ResultStore
 
 __all__ = ["summarize", "write_report"]
 
@@ -91,8 +95,6 @@ def _mean_int_map(root: Path, results: pd.DataFrame, regime: str, task: str) -> 
 
 def _int_by_regime(results: pd.DataFrame) -> pd.DataFrame | None:
     """Per task, the rho distribution of each regime tested against vanilla (None if no INT rows)."""
-    from ..analysis.maps import compare_regimes
-
     rho = results[results.metric == "int_rho"]
     if rho.empty:
         return None
@@ -125,12 +127,6 @@ def write_report(root: str | Path, *, title: str | None = None) -> Path:
     Path
         The report file.
     """
-    from .. import plotting
-    from ..analysis.maps import compare_maps
-    from .execute import N_SPINS, build_graph
-    from .spec import ExperimentSpec
-    from .store import ResultStore
-
     root = Path(root)
     store = ResultStore(root)
     spec_path = root / "spec.toml"
@@ -176,35 +172,39 @@ def write_report(root: str | Path, *, title: str | None = None) -> Path:
             lines.append(f"![topology vs strength]({path.relative_to(root)})")
         lines.append("")
 
-    graph = build_graph(dataclass_dict(spec.graph))
+    graph = spec.graph.build()
+    maps = [m for m in spec.analysis.empirical_maps if m in graph.maps]
+    headline = maps[0] if maps else None
     int_table = _int_by_regime(results)
     if int_table is not None:
         lines += ["## INT similarity with the brain, by regime", "",
-                  "Spearman rho between each network's INT map and the empirical map; "
+                  f"Spearman rho between each network's INT map and the empirical map `{headline}`; "
                   "`frac_significant`: p_spin < 0.05; `mwu_p`: two-sided Mann-Whitney U "
                   "test of the rho distribution against vanilla's.", "",
                   markdown_table(int_table), ""]
-    if "int_rho" in set(results.metric) and "int_hbn" in graph.maps:
+    if "int_rho" in set(results.metric) and headline is not None:
+        n_nulls = spec.analysis.n_nulls
+        empirical = graph.maps[headline]
         best = (results[results.metric == "int_rho"].groupby(["task", "regime"]).value.mean()
                 .sort_values(ascending=False))
         task, regime = best.index[0]
         mean_map = _mean_int_map(root, results, regime, task)
         if mean_map is not None:
             values = mean_map.reindex(list(graph.names)).to_numpy()
-            cmp = compare_maps(values, graph.maps["int_hbn"], nulls="spin", sphere_coords=graph.sphere_coords,
-                               hemispheres=graph.hemispheres, n_perm=N_SPINS, seed=0)
+            cmp = compare_maps(values, empirical, nulls="spin", sphere_coords=graph.sphere_coords,
+                               hemispheres=graph.hemispheres, n_perm=n_nulls, seed=0)
             lines += ["## Intrinsic timescales vs the brain", "",
                       f"Regime with the most brain-like INT map: **{regime}** on {task} "
                       f"(mean map over its networks: Spearman rho = {cmp.r:.2f}, p_spin = {cmp.p_null:.3g}, "
-                      f"{N_SPINS} spins).", ""]
+                      f"{n_nulls} spins).", ""]
             for name, vals, label in (("model", values, f"model INT (s), {regime}"),
-                                      ("empirical", graph.maps["int_hbn"], "HBN INT (s)")):
+                                      ("empirical", empirical, f"{headline} (s)")):
                 path = figures / f"int_map_{name}.png"
                 notes.append(_figure(f"{name} INT map", plotting.plot_surface_map, graph, vals,
                                      title=label, path=path))
                 lines.append(f"![{name} INT map]({path.relative_to(root)})")
             path = figures / "int_scatter.png"
-            notes.append(_figure("INT scatter", plotting.plot_map_scatter, values, graph.maps["int_hbn"],
+            notes.append(_figure("INT scatter", plotting.plot_map_scatter, values, empirical,
                                  comparison=cmp, networks=list(graph.networks), path=path))
             lines += [f"![INT scatter]({path.relative_to(root)})", ""]
     skipped = [n for n in notes if n]
@@ -229,10 +229,3 @@ def markdown_table(frame: pd.DataFrame) -> str:
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *body])
-
-
-def dataclass_dict(obj: Any) -> dict[str, Any]:
-    """A dataclass as a plain dict (tuples as lists), JSON-ready."""
-    import dataclasses
-
-    return json.loads(json.dumps(dataclasses.asdict(obj)))

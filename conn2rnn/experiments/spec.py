@@ -1,109 +1,208 @@
-"""Experiment specs: a sweep declared once, round-tripped to TOML, expanded into runs.
+"""Experiment specs: typed sections, validated as a whole, round-tripped to TOML.
 
-An :class:`ExperimentSpec` names the graph, the tasks, the constraint regimes
-(trainable bioRNNs) and the reservoir variants (readout-only), the seeds, the
-strength grids, the training budget and the analyses. :meth:`ExperimentSpec.groups`
-expands it into run groups: every trainable run of one task and regime becomes a
-member of one ensemble (K networks trained together, each with its own seed and
-strength), and every reservoir variant of one task becomes one batched engine
-call. Groups are plain dicts with a content-derived ``group_id``, so a result
-store can tell which are done.
+An :class:`ExperimentSpec` holds the whole science of a sweep: which graph
+(:class:`GraphSpec`), which tasks, which constraint regimes (trainable bioRNNs)
+and connectome variants (readout-only reservoirs), seeds and strength grids, the
+model hyperparameters (:class:`ModelSpec`), the training budget
+(:class:`TrainingSpec`, whose defaults are those of
+:func:`conn2rnn.fitting.train`) and the analyses with their settings
+(:class:`AnalysisSpec`: which empirical maps, which estimator, which nulls).
+
+Checks happen in two stages, both before anything runs:
+
+* constructing a spec checks every field's type and range and reports every
+  problem at once with its TOML path (:class:`SpecError`);
+* :meth:`ExperimentSpec.validate` checks what needs the registries and data:
+  the graph builds with its maps and connectome, every task and regime resolves
+  on it, reservoirs have a connectome, the empirical maps exist.
+
+Every set of names comes from its registry: tasks (:data:`conn2rnn.tasks.TASKS`,
+plus neurogym ids), atlases and maps (:data:`conn2rnn.datasets.ATLASES`,
+:data:`~conn2rnn.datasets.MAPS`), regimes (:data:`conn2rnn.regimes.REGIMES`),
+connectome variants (:data:`conn2rnn.nulls.CONNECTOME_NULLS`) and analyses
+(:data:`conn2rnn.experiments.execute.ANALYSES`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
+import inspect
 import math
-import sys
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
-from .._validation import check_choice
+from .. import _toml
+from ..analysis.timescales import METHODS as INT_ESTIMATORS
+from ..datasets import ATLASES, MAPS
+from ..fitting.training import train
+from ..graph import BrainGraph
+from ..models import ACTIVATIONS, INITS
+from ..nulls import CONNECTOME_NULLS
 from ..regimes import REGIMES, Regime
+from ..tasks import TASKS, is_task_name
+from ._checks import Problems, SpecError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+__all__ = ["AnalysisSpec", "ExperimentSpec", "GraphSpec", "ModelSpec", "SpecError", "TrainingSpec"]
 
-TASKS = ("gonogo", "dms", "perceptual_dm", "one_choice_inference", "impulse_recall")
-RESERVOIR_VARIANTS = ("connectome", "rewired", "weight_shuffle", "random", "spatial_null")
-ANALYSES = ("timescales", "topology")
-ATLASES = ("schaefer100", "schaefer200", "schaefer400", "grid")
-
-
-def _positive(value: Any, name: str, *, integer: bool = False, allow_zero: bool = False) -> Any:
-    ok_type = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, ok_type):
-        kind = "an integer" if integer else "a number"
-        raise TypeError(f"{name} must be {kind}; got {value!r}")
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}; got {value!r}")
-    return value
+_TRAIN_DEFAULTS = {name: p.default for name, p in inspect.signature(train).parameters.items()
+                   if p.default is not inspect.Parameter.empty}
+HEMISPHERES = {"both": None, "left": "L", "right": "R"}
+INT_ROUTES = ("raw", "bold")
+INT_NULLS = ("spin", "none")
 
 
-def _section(cls, data: Mapping[str, Any], name: str):
+class _Section:
+    """Shared machinery of the spec sections (frozen dataclasses)."""
+
+    section: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
+        p = Problems(self.section)
+        self._check(p)
+        p.raise_if_any()
+
+    def _check(self, p: Problems) -> None:  # pragma: no cover - every section overrides it
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls, data: Any, problems: Problems | None = None):
+        """Build from a mapping; unknown keys and bad values are problems.
+
+        They are raised as one :class:`SpecError`, or added to ``problems``
+        (then None is returned) when given.
+        """
+        return _build_section(cls, data, problems)
+
+
+def _build_section(cls: type, data: Any, problems: Problems | None) -> Any:
+    own = Problems(cls.section)
     if not isinstance(data, Mapping):
-        raise TypeError(f"[{name}] must be a table; got {type(data).__name__}")
-    valid = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(data) - set(valid))
-    if unknown:
-        raise ValueError(f"unknown key(s) {unknown} in [{name}]; valid keys: {valid}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        own.add("", f"must be a table; got {type(data).__name__}")
+    else:
+        valid = [f.name for f in dataclasses.fields(cls)]
+        for key in sorted(set(data) - set(valid)):
+            own.add(key, f"unknown key; valid keys: {', '.join(valid)}")
+    if not own.items:
+        try:
+            return cls(**data)
+        except SpecError as exc:
+            own.extend(exc)
+    if problems is None:
+        own.raise_if_any()
+    problems.extend(own)
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
-class GraphSpec:
-    """Which BrainGraph to build (see :func:`conn2rnn.load_atlas`).
+class GraphSpec(_Section):
+    """Which :class:`~conn2rnn.BrainGraph` to build.
 
-    ``atlas='grid'`` is the synthetic 5 x 5 x 4 grid of spatially embedded RNNs;
-    ``connectome='none'`` builds no connectome (no reservoirs can then be run).
+    Parameters
+    ----------
+    atlas : str
+        A registered atlas (``schaefer100/200/400``, ``grid`` = the synthetic
+        5 x 5 x 4 space of spatially embedded RNNs).
+    connectome : {'enigma_hcp', 'none'}
+    maps : list of str
+        Brain maps to attach (:data:`conn2rnn.datasets.MAPS`).
+    gradient : str, optional
+        Map used as the hierarchy gradient (the atlas's default when omitted).
+    hemisphere : {'both', 'left', 'right'}
+        Keep one hemisphere only (e.g. the left hemisphere of Schaefer-200).
     """
 
+    section: ClassVar[str] = "graph"
     atlas: str = "schaefer100"
     connectome: str = "enigma_hcp"
     maps: tuple[str, ...] = ("int_hbn",)
-    gradient: str = "fc_gradient1"
+    gradient: str | None = None
+    hemisphere: str = "both"
 
-    def __post_init__(self) -> None:
-        check_choice(self.atlas, "graph.atlas", ATLASES)
-        check_choice(self.connectome, "graph.connectome", ("enigma_hcp", "none"))
-        object.__setattr__(self, "maps", tuple(self.maps))
+    def _check(self, p: Problems) -> None:
+        p.choice("atlas", self.atlas, ATLASES.names())
+        p.choice("connectome", self.connectome, ("enigma_hcp", "none"))
+        p.names("maps", self.maps, MAPS.names())
+        p.choice("hemisphere", self.hemisphere, tuple(HEMISPHERES))
+        if self.gradient is not None and not isinstance(self.gradient, str):
+            p.add("gradient", f"must be a map name; got {self.gradient!r}")
+
+    def build(self) -> BrainGraph:
+        """The graph (built once per process for equal specs)."""
+        return _build_graph(self)
+
+
+@lru_cache(maxsize=8)
+def _build_graph(spec: GraphSpec) -> BrainGraph:
+    options: dict[str, Any] = {"maps": spec.maps}
+    if spec.connectome != "none":
+        options["connectome"] = spec.connectome
+    if spec.gradient is not None:
+        options["gradient"] = spec.gradient
+    if spec.atlas == "grid":
+        options = {k: v for k, v in options.items() if v}  # the grid takes no data options
+    graph = ATLASES.get(spec.atlas, argument="graph.atlas")(**options)
+    hemi = HEMISPHERES[spec.hemisphere]
+    return graph if hemi is None else graph.hemisphere(hemi)
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainingSpec:
-    """Budget and optimiser of trainable runs."""
+class TrainingSpec(_Section):
+    """Budget and optimiser of trainable runs: keyword arguments of :func:`~conn2rnn.fitting.train`.
 
+    Defaults are ``train()``'s own; ``n_steps`` (which ``train()`` requires)
+    defaults to 400 here. ``grad_clip = 0`` turns clipping off.
+    """
+
+    section: ClassVar[str] = "training"
     n_steps: int = 400
-    batch_size: int = 32
-    lr: float = 3e-3
-    eval_every: int = 20
-    eval_batch_size: int = 128
-    criterion: float = 0.9
-    grad_clip: float = 1.0
-    checkpoint_every: int = 100
+    batch_size: int = _TRAIN_DEFAULTS["batch_size"]
+    lr: float = _TRAIN_DEFAULTS["lr"]
+    grad_clip: float = _TRAIN_DEFAULTS["grad_clip"]
+    eval_every: int = _TRAIN_DEFAULTS["eval_every"]
+    eval_batch_size: int = _TRAIN_DEFAULTS["eval_batch_size"]
+    criterion: float = _TRAIN_DEFAULTS["criterion"]
+    checkpoint_every: int = _TRAIN_DEFAULTS["checkpoint_every"]
+    seed: int = _TRAIN_DEFAULTS["seed"]
 
-    def __post_init__(self) -> None:
+    def _check(self, p: Problems) -> None:
         for name in ("n_steps", "batch_size", "eval_every", "eval_batch_size", "checkpoint_every"):
-            _positive(getattr(self, name), f"training.{name}", integer=True)
-        _positive(self.lr, "training.lr")
-        _positive(self.grad_clip, "training.grad_clip")
-        if not 0 < self.criterion <= 1:
-            raise ValueError(f"training.criterion must lie in (0, 1]; got {self.criterion}")
+            p.integer(name, getattr(self, name), low=1)
+        p.integer("seed", self.seed, low=0)
+        p.number("lr", self.lr, low=0, low_open=True)
+        p.number("grad_clip", self.grad_clip, low=0)
+        p.number("criterion", self.criterion, low=0, high=1, low_open=True)
+
+    def train_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``train()``."""
+        kwargs = dataclasses.asdict(self)
+        kwargs["grad_clip"] = kwargs["grad_clip"] or None
+        return kwargs
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelSpec:
-    """Hyperparameters shared by the bioRNNs and reservoirs of a sweep."""
+class ModelSpec(_Section):
+    """Hyperparameters shared by the bioRNNs and reservoirs of a sweep.
 
+    ``tau`` (ms) is every node's time constant unless ``tau_range`` is given:
+    then time constants rise linearly along ``tau_map`` (``"gradient"`` or a
+    map name) from ``tau_range[0]`` to ``tau_range[1]``. ``gain`` scales the
+    random initialisation (``U(-gain/sqrt(N), gain/sqrt(N))`` for ``init =
+    "uniform"``). ``noise`` is the bioRNN's recurrent noise ``sigma_rec``.
+    """
+
+    section: ClassVar[str] = "model"
     dt: float = 50.0
     tau: float = 100.0
     tau_range: tuple[float, float] | None = None
+    tau_map: str = "gradient"
     activation: str = "relu"
     init: str = "normal"
+    gain: float = 1.0
     noise: float = 0.05
     spectral_radius: float = 0.9
     leak: float = 0.3
@@ -111,49 +210,131 @@ class ModelSpec:
     reservoir_train_trials: int = 512
     reservoir_test_trials: int = 256
 
-    def __post_init__(self) -> None:
-        _positive(self.dt, "model.dt")
-        _positive(self.tau, "model.tau")
-        _positive(self.noise, "model.noise", allow_zero=True)
-        _positive(self.spectral_radius, "model.spectral_radius")
-        _positive(self.input_scaling, "model.input_scaling")
-        if not 0 < self.leak <= 1:
-            raise ValueError(f"model.leak must lie in (0, 1]; got {self.leak}")
+    def _check(self, p: Problems) -> None:
+        dt_ok = p.number("dt", self.dt, low=0, low_open=True)
+        if p.number("tau", self.tau, low=0, low_open=True) and dt_ok and self.tau < self.dt:
+            p.add("tau", f"must be >= model.dt = {self.dt:g} ms (a = dt / tau <= 1); got {self.tau:g}")
         if self.tau_range is not None:
-            lo, hi = self.tau_range
-            if not 0 < lo <= hi:
-                raise ValueError(f"model.tau_range must satisfy 0 < low <= high; got {self.tau_range}")
+            tr = self.tau_range
+            if not isinstance(tr, tuple) or len(tr) != 2 or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in tr):
+                p.add("tau_range", f"must be two numbers [low, high] in ms; got {tr!r}")
+            elif not (0 < tr[0] <= tr[1]):
+                p.add("tau_range", f"must satisfy 0 < low <= high; got {list(tr)}")
+            elif dt_ok and tr[0] < self.dt:
+                p.add("tau_range", f"low must be >= model.dt = {self.dt:g} ms; got {tr[0]:g}")
+        if not isinstance(self.tau_map, str):
+            p.add("tau_map", f"must be 'gradient' or a map name; got {self.tau_map!r}")
+        p.choice("activation", self.activation, ACTIVATIONS)
+        p.choice("init", self.init, INITS)
+        p.number("gain", self.gain, low=0, low_open=True)
+        p.number("noise", self.noise, low=0)
+        p.number("spectral_radius", self.spectral_radius, low=0, low_open=True)
+        p.number("leak", self.leak, low=0, high=1, low_open=True)
+        p.number("input_scaling", self.input_scaling, low=0, low_open=True)
+        p.integer("reservoir_train_trials", self.reservoir_train_trials, low=2)
+        p.integer("reservoir_test_trials", self.reservoir_test_trials, low=1)
+
+    def tau_arg(self) -> Any:
+        """``tau`` as :meth:`BioRNN.from_graph` takes it: a number or a map name."""
+        return self.tau_map if self.tau_range is not None else self.tau
 
 
 @dataclasses.dataclass(frozen=True)
-class ExperimentSpec:
+class AnalysisSpec(_Section):
+    """How the analyses are done: the science that is a choice, not code.
+
+    Parameters
+    ----------
+    empirical_maps : list of str
+        Maps of the graph (``graph.maps``) that model intrinsic timescales are
+        compared with; the first is the headline map of the report.
+    int_estimator : str
+        INT estimator (:data:`conn2rnn.analysis.timescales.METHODS`).
+    int_route : {'raw', 'bold'}
+        Estimate INTs from unit activity, or after the canonical HRF and
+        resampling to ``tr_s`` (as fMRI).
+    drive_mean, drive_sd : float
+        Resting drive: i.i.d. N(mean, sd) on every input channel.
+    washout, n_steps : int
+        Resting-state steps discarded, then recorded.
+    tr_s : float
+        Repetition time of simulated BOLD (s).
+    hrf : {'spm', 'glover'}
+    nulls : {'spin', 'none'}
+        Spatial null model of the model-vs-brain comparison.
+    n_nulls : int
+        Number of null maps.
+    topology_density : float
+        Proportional threshold of the topology measures (fraction of |W| kept).
+    """
+
+    section: ClassVar[str] = "analysis"
+    empirical_maps: tuple[str, ...] = ("int_hbn",)
+    int_estimator: str = "acf_sum"
+    int_route: str = "bold"
+    drive_mean: float = 0.5
+    drive_sd: float = 0.3
+    washout: int = 100
+    n_steps: int = 1200
+    tr_s: float = 0.72
+    hrf: str = "spm"
+    nulls: str = "spin"
+    n_nulls: int = 1000
+    topology_density: float = 0.1
+
+    def _check(self, p: Problems) -> None:
+        p.names("empirical_maps", self.empirical_maps)
+        p.choice("int_estimator", self.int_estimator, INT_ESTIMATORS)
+        p.choice("int_route", self.int_route, INT_ROUTES)
+        p.number("drive_mean", self.drive_mean)
+        p.number("drive_sd", self.drive_sd, low=0)
+        p.integer("washout", self.washout, low=0)
+        p.integer("n_steps", self.n_steps, low=10)
+        p.number("tr_s", self.tr_s, low=0, low_open=True)
+        p.choice("hrf", self.hrf, ("spm", "glover"))
+        p.choice("nulls", self.nulls, INT_NULLS)
+        p.integer("n_nulls", self.n_nulls, low=1)
+        p.number("topology_density", self.topology_density, low=0, high=1, low_open=True)
+
+
+_SECTIONS = {"graph": GraphSpec, "training": TrainingSpec, "model": ModelSpec, "analysis": AnalysisSpec}
+
+
+def _analyses() -> tuple[str, ...]:
+    from .execute import ANALYSES
+
+    return ANALYSES.names()
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentSpec(_Section):
     """A sweep over tasks x regimes x seeds x strengths, trainable and readout-only.
 
     Parameters
     ----------
     name : str
-        Label of the experiment (also the default output folder name).
+        Label of the experiment and the default output folder (a plain folder name).
     graph : GraphSpec
-    tasks : tuple of str
-        Task names (:data:`TASKS`).
-    regimes : tuple of str
-        Trainable regimes: registered names (:data:`conn2rnn.regimes.REGIMES`) or
-        keys of ``custom_regimes``.
+    tasks : list of str
+        Registered task names (:data:`conn2rnn.tasks.TASKS`) or neurogym ids.
+    regimes : list of str
+        Trainable regimes: registered names or keys of ``custom_regimes``.
     custom_regimes : mapping of str to mapping
         Extra regimes: ``{"embedded_gradient": {"base": "embedded", "distance": "gradient"}}``.
-    reservoirs : tuple of str
-        Readout-only variants (:data:`RESERVOIR_VARIANTS`): the connectome itself and nulls.
-    n_seeds : int
-        Networks per regime and strength (seeds ``seed_offset .. seed_offset + n_seeds - 1``).
-    seed_offset : int
-    strengths : mapping of str to tuple of float
+    reservoirs : list of str
+        Readout-only connectome variants (:data:`conn2rnn.nulls.CONNECTOME_NULLS`).
+    reservoir_regime : str
+        Regime whose input and output networks the reservoirs use.
+    n_seeds, seed_offset : int
+        Seeds ``seed_offset .. seed_offset + n_seeds - 1`` for every regime and strength.
+    strengths : mapping of str to list of float
         Strength grid per regime; a regime without one uses its own strength.
     max_ensemble : int
         Largest number of networks trained together in one group.
-    training : TrainingSpec
-    model : ModelSpec
-    analyses : tuple of str
-        Post-training analyses (:data:`ANALYSES`).
+    training, model, analysis : TrainingSpec, ModelSpec, AnalysisSpec
+    analyses : list of str
+        Analyses to run (:data:`conn2rnn.experiments.execute.ANALYSES`).
     """
 
     name: str = "experiment"
@@ -162,49 +343,78 @@ class ExperimentSpec:
     regimes: tuple[str, ...] = ("vanilla", "masked", "embedded", "bio")
     custom_regimes: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     reservoirs: tuple[str, ...] = ("connectome",)
+    reservoir_regime: str = "masked"
     n_seeds: int = 3
     seed_offset: int = 0
     strengths: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
     max_ensemble: int = 100
     training: TrainingSpec = TrainingSpec()
     model: ModelSpec = ModelSpec()
+    analysis: AnalysisSpec = AnalysisSpec()
     analyses: tuple[str, ...] = ("timescales", "topology")
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError(f"name must be a non-empty string; got {self.name!r}")
-        for field in ("tasks", "regimes", "reservoirs", "analyses"):
-            value = getattr(self, field)
-            if isinstance(value, str):
-                raise TypeError(f"{field} must be a list of names, not one string; got {value!r}")
-            object.__setattr__(self, field, tuple(value))
-        for t in self.tasks:
-            check_choice(t, "task", TASKS)
-        for v in self.reservoirs:
-            check_choice(v, "reservoir variant", RESERVOIR_VARIANTS)
-        for a in self.analyses:
-            check_choice(a, "analysis", ANALYSES)
-        if not self.tasks:
-            raise ValueError("tasks is empty; name at least one of " + ", ".join(TASKS))
-        if not self.regimes and not self.reservoirs:
-            raise ValueError("nothing to run: regimes and reservoirs are both empty")
-        _positive(self.n_seeds, "n_seeds", integer=True)
-        _positive(self.seed_offset, "seed_offset", integer=True, allow_zero=True)
-        _positive(self.max_ensemble, "max_ensemble", integer=True)
-        custom = {str(k): dict(v) for k, v in dict(self.custom_regimes).items()}
-        object.__setattr__(self, "custom_regimes", custom)
-        for r in self.regimes:
-            self.regime(r)  # validates names and custom definitions
+    def _check(self, p: Problems) -> None:
+        from .store import check_folder_name
+
+        try:
+            check_folder_name(self.name)
+        except (TypeError, ValueError) as exc:
+            p.add("name", str(exc))
+        for section, cls in _SECTIONS.items():
+            if not isinstance(getattr(self, section), cls):
+                p.add(section, f"must be a {cls.__name__} (or a [{section}] table in TOML); "
+                               f"got {type(getattr(self, section)).__name__}")
+        if p.names("tasks", self.tasks):
+            if not self.tasks:
+                p.add("tasks", "is empty; name at least one task")
+            for t in self.tasks:
+                if not is_task_name(t):
+                    p.add("tasks", f"unknown task {t!r}; registered tasks: {', '.join(TASKS)}, or a "
+                                   "neurogym id such as 'GoNogo-v0'")
+        p.names("reservoirs", self.reservoirs, CONNECTOME_NULLS.names())
+        p.names("analyses", self.analyses, _analyses())
+        p.integer("n_seeds", self.n_seeds, low=1)
+        p.integer("seed_offset", self.seed_offset, low=0)
+        p.integer("max_ensemble", self.max_ensemble, low=1)
+        if not isinstance(self.custom_regimes, Mapping) or not all(
+                isinstance(v, Mapping) for v in self.custom_regimes.values()):
+            p.add("custom_regimes", "must be a table of tables: [custom_regimes.NAME] with regime keys")
+        else:
+            object.__setattr__(self, "custom_regimes", {str(k): dict(v) for k, v in self.custom_regimes.items()})
+        if p.names("regimes", self.regimes) and isinstance(self.custom_regimes, dict):
+            if not self.regimes and not self.reservoirs:
+                p.add("regimes", "nothing to run: regimes and reservoirs are both empty")
+            for name in dict.fromkeys(self.regimes + (self.reservoir_regime,)):
+                try:
+                    self.regime(name)
+                except (TypeError, ValueError) as exc:
+                    p.add("regimes" if name in self.regimes else "reservoir_regime", str(exc))
+        self._check_strengths(p)
+
+    def _check_strengths(self, p: Problems) -> None:
+        if not isinstance(self.strengths, Mapping):
+            p.add("strengths", f"must be a table of regime = [strengths]; got {self.strengths!r}")
+            return
         grid = {}
-        for r, values in dict(self.strengths).items():
-            if r not in self.regimes:
-                raise ValueError(f"strengths given for {r!r}, which is not in regimes {list(self.regimes)}")
-            values = tuple(float(v) for v in values)
-            if not values or any(not math.isfinite(v) or v < 0 for v in values):
-                raise ValueError(f"strengths[{r!r}] must be non-empty, finite and >= 0; got {values}")
-            if values != (0.0,) * len(values) and self.regime(r).spatial_cost is None:
-                raise ValueError(f"strengths[{r!r}]: regime {r!r} has no spatial cost to scale")
-            grid[r] = values
+        for r, values in self.strengths.items():
+            field = f"strengths.{r}"
+            if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+                p.add(field, f"must be a list of numbers; got {values!r}")
+                continue
+            if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                     and math.isfinite(v) and v >= 0 for v in values):
+                p.add(field, f"must be a non-empty list of finite numbers >= 0; got {list(values)}")
+                continue
+            if isinstance(self.regimes, tuple) and r not in self.regimes:
+                p.add(field, f"{r!r} is not in regimes {list(self.regimes)}")
+                continue
+            try:
+                regime = self.regime(r)
+            except (TypeError, ValueError):
+                continue  # reported under regimes
+            if any(v != 0 for v in values) and regime.spatial_cost is None:
+                p.add(field, f"regime {r!r} has no spatial cost to scale")
+            grid[r] = tuple(float(v) for v in values)
         object.__setattr__(self, "strengths", grid)
 
     # -------------------------------------------------------------- regimes
@@ -214,14 +424,85 @@ class ExperimentSpec:
             definition = dict(self.custom_regimes[name])
             base = definition.pop("base", None)
             if base is not None:
-                check_choice(base, f"custom_regimes[{name!r}].base", tuple(REGIMES))
-                return REGIMES[base].replace(name=name, **definition)
+                return REGIMES.get(base, argument=f"custom_regimes.{name}.base").replace(name=name, **definition)
             return Regime.from_dict({"name": name, **definition})
         if name not in REGIMES:
-            valid = list(REGIMES) + list(self.custom_regimes)
-            raise ValueError(f"unknown regime {name!r}; valid regimes: {valid} "
+            raise ValueError(f"unknown regime {name!r}; valid regimes: "
+                             f"{', '.join(list(REGIMES) + list(self.custom_regimes))} "
                              "(or define it under [custom_regimes])")
         return REGIMES[name]
+
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds of every regime x strength cell."""
+        return tuple(range(self.seed_offset, self.seed_offset + self.n_seeds))
+
+    def groups(self) -> list:
+        """The run groups of this spec (see :mod:`conn2rnn.experiments.groups`)."""
+        from .groups import expand
+
+        return expand(self)
+
+    def replace(self, **changes: Any) -> "ExperimentSpec":
+        """A copy with some fields changed (re-validated)."""
+        return dataclasses.replace(self, **changes)
+
+    # ------------------------------------------------------------ validation
+    def validate(self) -> "ExperimentSpec":
+        """Check everything that needs the registries and data, before anything runs.
+
+        Builds the graph (its maps and connectome must be available), every task,
+        every regime on the graph; checks that reservoirs have a connectome and
+        that the empirical maps of the analyses are on the graph. Every problem
+        is reported at once.
+
+        Returns
+        -------
+        ExperimentSpec
+            ``self``, so that ``spec.validate()`` chains.
+
+        Raises
+        ------
+        SpecError
+        """
+        from ..regimes import resolve_regime
+        from ..tasks import get_task
+
+        p = Problems()
+        try:
+            graph = self.graph.build()
+        except Exception as exc:  # data missing, bad map for this atlas, ...
+            p.add("graph", f"cannot be built: {exc}")
+            p.raise_if_any()
+        for name in self.tasks:
+            try:
+                get_task(name, dt=self.model.dt)
+            except Exception as exc:
+                p.add("tasks", f"{name!r}: {exc}")
+        for name in dict.fromkeys(self.regimes + ((self.reservoir_regime,) if self.reservoirs else ())):
+            try:
+                resolve_regime(self.regime(name), graph)
+            except Exception as exc:
+                field = "regimes" if name in self.regimes else "reservoir_regime"
+                p.add(field, f"{name!r} does not apply to the {graph.atlas} graph: {exc}")
+        if self.reservoirs and graph.connectome is None:
+            p.add("reservoirs", f"{list(self.reservoirs)} need a structural connectome; set "
+                                "graph.connectome = 'enigma_hcp' or remove the reservoirs")
+        if self.model.tau_range is not None and self.regimes:
+            if self.model.tau_map != "gradient" and self.model.tau_map not in graph.maps:
+                p.add("model.tau_map", f"{self.model.tau_map!r} is not a map of the graph "
+                                       f"({sorted(graph.maps)}); add it to graph.maps")
+            elif self.model.tau_map == "gradient" and graph.gradient is None:
+                p.add("model.tau_map", "'gradient' needs a graph with a gradient")
+        if "timescales" in self.analyses:
+            for m in self.analysis.empirical_maps:
+                if m not in graph.maps:
+                    p.add("analysis.empirical_maps", f"{m!r} is not a map of the graph ({sorted(graph.maps)}); "
+                                                     "add it to graph.maps or remove it")
+            if self.analysis.nulls == "spin" and self.analysis.empirical_maps and graph.sphere_coords is None:
+                p.add("analysis.nulls", f"'spin' needs sphere coordinates, which the {graph.atlas} graph lacks; "
+                                        "use nulls = 'none'")
+        p.raise_if_any()
+        return self
 
     # ---------------------------------------------------------------- serialise
     def to_dict(self) -> dict[str, Any]:
@@ -229,85 +510,56 @@ class ExperimentSpec:
         def clean(value: Any) -> Any:
             if isinstance(value, Mapping):
                 return {k: clean(v) for k, v in value.items() if v is not None}
-            if isinstance(value, tuple | list):
+            if isinstance(value, (tuple, list)):
                 return [clean(v) for v in value]
             return value
 
         return clean(dataclasses.asdict(self))
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ExperimentSpec":
-        """Build and validate a spec from a mapping (unknown keys are errors)."""
+    def from_dict(cls, data: Mapping[str, Any], problems: Problems | None = None) -> "ExperimentSpec":
+        """Build and validate a spec from a mapping; every problem is reported at once."""
+        p = Problems()
+        if not isinstance(data, Mapping):
+            raise SpecError([f"the spec must be a table; got {type(data).__name__}"])
         data = dict(data)
-        sections = {"graph": GraphSpec, "training": TrainingSpec, "model": ModelSpec}
-        for key, sub in sections.items():
+        for key, section in _SECTIONS.items():
             if key in data:
-                data[key] = _section(sub, data[key], key)
-        return _section(cls, data, "experiment")
+                data[key] = section.from_dict(data[key], p)
+        if p.items:  # report the sections' problems with the top level's
+            _build_section(cls, {k: v for k, v in data.items() if k not in _SECTIONS}, p)
+            p.raise_if_any()
+        return _build_section(cls, data, problems)
 
     def to_toml(self) -> str:
         """TOML text of the spec."""
-        import tomli_w
-
-        return tomli_w.dumps(self.to_dict())
+        return _toml.dumps(self.to_dict())
 
     @classmethod
     def from_toml(cls, text: str) -> "ExperimentSpec":
         """Parse TOML text (see :meth:`to_toml`)."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"the spec is not valid TOML: {exc}") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(_toml.loads(text, what="the spec"))
 
     @classmethod
     def load(cls, path: str | Path) -> "ExperimentSpec":
-        """Read a spec from a TOML file."""
+        """Read a spec from a TOML file, or a shipped spec by name (see :func:`shipped_specs`)."""
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"spec file {path} does not exist")
-        return cls.from_toml(path.read_text())
+            shipped = shipped_specs()
+            if str(path) in shipped:
+                path = shipped[str(path)]
+            else:
+                raise FileNotFoundError(f"spec file {path} does not exist (shipped specs: "
+                                        f"{', '.join(shipped)})")
+        try:
+            return cls.from_toml(path.read_text())
+        except SpecError as exc:
+            raise SpecError([f"{path}: {p}" for p in exc.problems]) from None
 
-    # ------------------------------------------------------------------ expand
-    def seeds(self) -> tuple[int, ...]:
-        """The seeds of every regime x strength cell."""
-        return tuple(range(self.seed_offset, self.seed_offset + self.n_seeds))
 
-    def groups(self) -> list[dict[str, Any]]:
-        """Expand into run groups (JSON-serialisable dicts, stable ``group_id``).
+def shipped_specs() -> dict[str, Path]:
+    """The specs that ship with the package, by name (``conn2rnn run NAME`` runs one)."""
+    from importlib import resources
 
-        Returns
-        -------
-        list of dict
-            Each with ``group_id``, ``run_ids``, ``kind`` ('trainable' or
-            'reservoir'), ``task``, ``regime`` (a dict) or ``variant``, and the
-            per-member ``seeds`` (and ``strengths`` for trainable groups).
-        """
-        out = []
-        shared = {"graph": dataclasses.asdict(self.graph), "model": dataclasses.asdict(self.model),
-                  "training": dataclasses.asdict(self.training), "analyses": list(self.analyses)}
-        for task in self.tasks:
-            for name in self.regimes:
-                regime = self.regime(name)
-                strengths = self.strengths.get(name, (regime.strength,))
-                members = [(s, seed) for s in strengths for seed in self.seeds()]
-                for start in range(0, len(members), self.max_ensemble):
-                    chunk = members[start:start + self.max_ensemble]
-                    run_ids = [f"{task}/{name}/lambda={s:g}/seed={seed}" for s, seed in chunk]
-                    out.append(self._group({
-                        "kind": "trainable", "task": task, "regime": regime.to_dict(),
-                        "strengths": [s for s, _ in chunk], "seeds": [seed for _, seed in chunk],
-                        "run_ids": run_ids, **shared,
-                    }))
-            for variant in self.reservoirs:
-                run_ids = [f"{task}/reservoir-{variant}/seed={seed}" for seed in self.seeds()]
-                out.append(self._group({
-                    "kind": "reservoir", "task": task, "variant": variant,
-                    "seeds": list(self.seeds()), "run_ids": run_ids, **shared,
-                }))
-        return out
-
-    @staticmethod
-    def _group(content: dict[str, Any]) -> dict[str, Any]:
-        digest = hashlib.sha1(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
-        return {"group_id": digest, **content}
+    folder = Path(str(resources.files("conn2rnn") / "specs"))
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}

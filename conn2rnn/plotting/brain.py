@@ -109,7 +109,7 @@ def _schaefer_vertex_labels(n_parcels: int) -> np.ndarray:
 
 def _surface_values(graph_or_atlas: "BrainGraph | str", values: Any) -> np.ndarray:
     """Parcel values painted on the vertices of both hemispheres ((64984,), NaN elsewhere)."""
-    from ..datasets.atlases import ATLASES, atlas_table
+    from ..datasets.atlases import SCHAEFER_PARCELS as ATLASES, atlas_table
     from ..graph import BrainGraph
 
     if isinstance(graph_or_atlas, str):

@@ -11,15 +11,13 @@ networks and readout-only reservoirs alike.
 (32, 3)
 """
 
-from .base import Task, TaskBatch, accuracy, get_task, r2_per_output, trial_correct
+from .base import TASKS, Task, TaskBatch, accuracy, get_task, is_task_name, r2_per_output, trial_correct
 from .decision import PerceptualDecisionMaking
 from .gonogo import GoNogo
 from .inference import OneChoiceInference
 from .match import DelayMatchSample
 from .memory import ImpulseRecall
 from .neurogym_adapter import NeurogymTask, from_neurogym
-
-TASKS = ("gonogo", "dms", "perceptual_dm", "one_choice_inference", "impulse_recall")
 
 __all__ = [
     "TASKS",
@@ -34,6 +32,7 @@ __all__ = [
     "accuracy",
     "from_neurogym",
     "get_task",
+    "is_task_name",
     "r2_per_output",
     "trial_correct",
 ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -28,10 +29,14 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from .._registry import Registry
+
 KINDS = ("classification", "regression")
 LOSS_ON = ("response", "trial")
 _DISTRIBUTIONS = ("constant", "uniform", "choice")
-_REGISTRY: dict[str, type[Task]] = {}
+#: Registered task classes by name; a subclass of :class:`Task` with a ``name`` registers itself.
+TASKS: Registry[type["Task"]] = Registry("task")
+_NEUROGYM_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-v\d+$")
 
 Spec = tuple[str, tuple[float, ...]]
 
@@ -319,10 +324,10 @@ class Task:
     input_names: tuple[str, ...]
     output_names: tuple[str, ...]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.name:
-            _REGISTRY[cls.name] = cls
+        if cls.name and register:
+            TASKS.register(cls.name, cls, overwrite=True)
 
     def __init__(self, *, dt: float, timing: Mapping[str, Any] | None = None, loss_on: str = "response") -> None:
         self.dt = _check_dt(dt)
@@ -429,11 +434,47 @@ class Task:
         raise NotImplementedError(f"{type(self).__name__} must implement _trials")
 
 
-def get_task(name: str, **kwargs: Any) -> Task:
-    """Build a registered task by name, e.g. ``get_task("dms", timing={"delay": [500, 1000]})``."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown task {name!r}; choose one of {sorted(_REGISTRY)}")
-    return _REGISTRY[name](**kwargs)
+def is_task_name(name: Any) -> bool:
+    """Whether ``name`` is a registered task or has the form of a neurogym id (``Name-v0``)."""
+    return isinstance(name, str) and (name in TASKS or bool(_NEUROGYM_ID.match(name)))
+
+
+def get_task(task: Any, **kwargs: Any) -> Task:
+    """A task from a registered name, a neurogym id or environment, or a task itself.
+
+    Parameters
+    ----------
+    task : str, Task or neurogym environment
+        A name registered in :data:`TASKS` (``"gonogo"``, ``"dms"``, ...), a
+        neurogym id (``"DelayMatchSampleDistractor1D-v0"``, needs the neurogym
+        extra), a neurogym environment object, or a :class:`Task` (returned as is).
+    **kwargs
+        Constructor options (``dt``, ``timing``, ...); not allowed with a Task.
+
+    Examples
+    --------
+    >>> get_task("dms", timing={"delay": [500, 1000]}).name
+    'dms'
+    """
+    if isinstance(task, Task):
+        if kwargs:
+            raise TypeError(f"options {sorted(kwargs)} cannot be applied to an existing task; "
+                            "pass the task's name instead")
+        return task
+    if isinstance(task, str):
+        if task in TASKS:
+            return TASKS[task](**kwargs)
+        if _NEUROGYM_ID.match(task):
+            from .neurogym_adapter import from_neurogym
+
+            return from_neurogym(task, **kwargs)
+        raise ValueError(f"unknown task {task!r}; registered tasks: {', '.join(TASKS)}, or a neurogym id "
+                         "such as 'GoNogo-v0' (register your own with conn2rnn.tasks.TASKS.register)")
+    if hasattr(task, "step") and hasattr(task, "timing"):  # a neurogym TrialEnv
+        from .neurogym_adapter import from_neurogym
+
+        return from_neurogym(task, **kwargs)
+    raise TypeError(f"task must be a task name, a Task or a neurogym environment; got {type(task).__name__}")
 
 
 def noise_sd(sigma: float, dt: float) -> float:

@@ -67,7 +67,7 @@ def _scalar(value: Any) -> Any:
     return value if isinstance(value, (int, float, str, bool)) else None
 
 
-class NeurogymTask(Task):
+class NeurogymTask(Task, register=False):
     """A neurogym environment seen as a :class:`Task` (see :func:`from_neurogym`).
 
     Parameters
