@@ -89,13 +89,39 @@ def _starts(init: Any, k: int, n: int, n_starts: int, init_scale: float, seed: A
     return arr
 
 
+def _newton_polish(p: Any, drive: np.ndarray, h: np.ndarray, q: np.ndarray, n_iter: int = 8,
+                   max_step: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps on f(W h + c) - h for all starts at once; a step is kept only if it is short
+    (near a fixed point, not across a slow region) and lowers the speed q."""
+    f, df = _activation(p.activation)
+    eye = np.eye(h.shape[-1])
+    for _ in range(n_iter):
+        pre = np.einsum("kij,ksj->ksi", p.w, h) + drive[:, None, :]
+        resid = f(pre) - h
+        jac = df(pre)[..., None] * p.w[:, None] - eye
+        try:
+            step = np.linalg.solve(jac, resid[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            break
+        new = h - step
+        q_new = 0.5 * ((p.leak[:, None, :] * (f(np.einsum("kij,ksj->ksi", p.w, new) + drive[:, None, :]) - new))
+                       ** 2).sum(axis=-1)
+        keep = (np.linalg.norm(step, axis=-1) < max_step) & (q_new < q)
+        if not keep.any():
+            break
+        h = np.where(keep[..., None], new, h)
+        q = np.where(keep, q_new, q)
+    return h, q
+
+
 def fixed_points(model: Any, inputs: Any = None, *, init: Any = None, n_starts: int = 64, init_scale: float = 1.0,
                  seed: int | None = 0, tol: float = 1e-12, slow_tol: float = 1e-4, max_iter: int = 2000,
                  dedup_tol: float = 1e-4, marginal_tol: float = 1e-6) -> FixedPoints:
     """Fixed and slow points of every network, found by minimising the speed ``q``.
 
     All starts of all networks are optimised together (L-BFGS on the sum of their
-    independent ``q``; float64). Starts ending with ``q < slow_tol`` are merged
+    independent ``q``; float64), then polished by a few batched Newton steps on
+    ``f(W h + W_in x + b) = h`` (kept only where short and lowering ``q``). Starts ending with ``q < slow_tol`` are merged
     per network when closer than ``dedup_tol`` (Euclidean), keeping the lowest
     ``q``. A point with ``q < tol`` is 'fixed', otherwise 'slow'.
 
@@ -116,7 +142,8 @@ def fixed_points(model: Any, inputs: Any = None, *, init: Any = None, n_starts: 
     tol, slow_tol : float
         Speed thresholds of fixed and slow points.
     max_iter : int
-        L-BFGS iterations.
+        Most L-BFGS iterations; the search stops earlier once every start has
+        ``q < tol`` or 50 iterations lower the summed speed by less than 0.1 %.
     dedup_tol : float
     marginal_tol : float
 
@@ -153,18 +180,30 @@ def fixed_points(model: Any, inputs: Any = None, *, init: Any = None, n_starts: 
         return 0.5 * (a * (f(torch.bmm(h, w_t) + c) - h)).square().sum(dim=-1)  # (K, S)
 
     h = torch.from_numpy(h0.copy()).requires_grad_(True)
-    opt = torch.optim.LBFGS([h], lr=1.0, max_iter=_check_int(max_iter, "max_iter", 1), tolerance_grad=1e-15,
-                            tolerance_change=1e-20, history_size=50, line_search_fn="strong_wolfe")
+    max_iter = _check_int(max_iter, "max_iter", 1)
+    chunk = min(max_iter, 50)
 
     def closure() -> "torch.Tensor":
         loss = speed(h).sum()
         (h.grad,) = torch.autograd.grad(loss, h)
         return loss
 
-    opt.step(closure)
-    with torch.no_grad():
-        q_all = speed(h).numpy()
-    final = h.detach().numpy()
+    # in chunks of L-BFGS, each polished by Newton steps; stop once every start is a fixed
+    # point or the summed speed stalls (the rest are slow points)
+    previous = np.inf
+    for _ in range(-(-max_iter // chunk)):
+        opt = torch.optim.LBFGS([h], lr=1.0, max_iter=chunk, tolerance_grad=1e-15, tolerance_change=1e-20,
+                                history_size=50, line_search_fn="strong_wolfe")
+        opt.step(closure)
+        with torch.no_grad():
+            q_all = speed(h).numpy()
+            polished, q_all = _newton_polish(p, drive, h.detach().numpy().copy(), q_all)
+            h.copy_(torch.from_numpy(polished))
+        total = float(q_all.sum())
+        if not np.isfinite(total) or np.all(q_all < tol) or total > (1.0 - 1e-3) * previous:
+            break
+        previous = total
+    final = h.detach().numpy().copy()
 
     f_np, df_np = _activation(p.activation)
     rows, points, eigs = [], [], []
