@@ -114,3 +114,20 @@ def test_gain_signal_in_training_and_its_errors():
     assert torch.equal(model.w_rec_raw, ref.w_rec_raw)
     with pytest.raises(ValueError, match="gain_signal must have shape"):
         train(model, task, n_steps=1, gain_signal=np.ones(n_t + 1), progress=False)
+
+
+def test_snapshot_curves_figure(tmp_path):
+    import pandas as pd
+
+    from conn2rnn.plotting.results import plot_snapshot_curves
+
+    tables = []
+    for regime in ("vanilla", "embedded"):
+        model, task = _model(regime=regime)
+        snaps = train(model, task, n_steps=4, snapshot_steps=[0, 2, 4], **KW).snapshots
+        tables.append(snaps.table.assign(regime=regime))
+    fig = plot_snapshot_curves(pd.concat(tables), path=tmp_path / "curves.png")
+    assert len(fig.axes) == 5 and (tmp_path / "curves.png").stat().st_size > 1000
+    assert {line.get_label() for line in fig.axes[0].lines} == {"vanilla", "embedded"}
+    with pytest.raises(ValueError, match="missing column\\(s\\) \\['modularity'\\]"):
+        plot_snapshot_curves(tables[0].drop(columns="modularity"))

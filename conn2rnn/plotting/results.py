@@ -356,3 +356,55 @@ def plot_weight_vs_distance(w: Any, d: Any, *, bins: int = 12, xlabel: str = "di
         text += f": Spearman rho = {spearmanr(x, y)[0]:.2f}"
     ax.set_title(f"{title}\n{text}" if title else text, fontsize=9)
     return _save(fig, path)
+
+
+def plot_snapshot_curves(table: Any, *, metrics: Sequence[str] = ("modularity", "small_worldness",
+                                                                  "wiring_cost", "total_abs_w", "accuracy"),
+                         x: str = "step", group: str = "regime", title: str | None = None,
+                         path: str | Path | None = None) -> "Figure":
+    """Metrics over training from snapshots: one panel per metric, one line (mean ± sd
+    across networks) per group -- the seRNN figure of topology over epochs.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``TrainResult.snapshots.table`` (tidy, one row per step and network),
+        optionally concatenated across runs with a ``group`` column (e.g. the regime);
+        without that column every row belongs to one group.
+    metrics : sequence of str
+        Columns to plot, one panel each.
+    x : str
+        Column on the x axis (``"step"`` or ``"trials"``).
+    group : str
+        Column whose values get one line each.
+    title : str, optional
+    path : str or Path, optional
+        Save the figure here.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    df = _check_frame(table, "table", [x, *metrics])
+    if isinstance(metrics, str) or not len(metrics):
+        raise ValueError(f"metrics must be a non-empty sequence of column names; got {metrics!r}")
+    if group not in df.columns:
+        df = df.assign(**{group: "all"})
+    fig = _figure(figsize=(3.0 * len(metrics), 2.8))
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, metric in zip(axes, metrics):
+        values = df.assign(**{metric: _numeric(df, metric, "table"), x: _numeric(df, x, "table")})
+        for label, sub in values.groupby(values[group].astype(str), sort=False):
+            sub = sub[np.isfinite(sub[metric].to_numpy())]
+            if sub.empty:
+                continue
+            stats = _mean_sd(sub, x, metric)
+            xs, mean, sd = stats.index.to_numpy(float), stats["mean"].to_numpy(), stats["std"].to_numpy()
+            ax.plot(xs, mean, marker="o", ms=3, lw=1.2, label=label)
+            ax.fill_between(xs, mean - sd, mean + sd, alpha=0.2)
+        ax.set_xlabel(x)
+        ax.set_title(metric, fontsize=9)
+    axes[0].legend(fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
