@@ -126,9 +126,9 @@ def test_spun_tau_model_permutes_each_networks_map_within_hemispheres(graph, tra
     assert not np.array_equal(perms[0], np.arange(N))
     fresh = _build(graph)
     assert torch.equal(spun.w_rec_raw, fresh.w_rec_raw)  # same seeds, same initial weights
-    again, perms2 = spun_tau_model(trained, seed=3)
+    _, perms2 = spun_tau_model(trained, seed=3)
     np.testing.assert_array_equal(perms, perms2)
-    shuffled, sp = spun_tau_model(trained, method="shuffle", seed=3)
+    _, sp = spun_tau_model(trained, method="shuffle", seed=3)
     np.testing.assert_array_equal(sp[0], np.random.default_rng(3).permutation(N))
 
 

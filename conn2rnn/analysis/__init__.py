@@ -43,8 +43,18 @@ from .closed_loop import (
     summarize_comparison,
 )
 from .function import energy, mixed_selectivity, participation_ratio
+from .int_validation import (
+    RecoveryResult,
+    int_comparison_table,
+    int_network_table,
+    recovery_self_test,
+    spun_geometry_model,
+    spun_tau_model,
+    untrained_baseline,
+)
 from .lyapunov import lyapunov_spectrum, lyapunov_spectrum_flow
 from .maps import MapComparison, compare_maps, compare_regimes, spin_nulls, surrogate_nulls
+from .resting import ModelINTs, model_ints
 from .timescales import (
     acf,
     int_acf_sum,
@@ -66,6 +76,8 @@ from .topology import (
 )
 
 __all__ = [
+    "ModelINTs", "RecoveryResult", "int_comparison_table", "int_network_table", "model_ints",
+    "recovery_self_test", "spun_geometry_model", "spun_tau_model", "untrained_baseline",
     "forecast_score", "impulse_recall", "memory_capacity", "per_network_readout",
     "sweep_spectral_radius",
     "FixedPoints", "MapComparison", "acf", "characteristic_path_length", "clustering",

@@ -42,7 +42,13 @@ from scipy.signal import lfilter
 from .._validation import readonly
 from ..graph import BrainGraph
 from .maps import compare_maps, spin_nulls, surrogate_nulls
-from .resting import MIN_BOLD_SAMPLES, ModelINTs, _check_bold_length, _check_route, ints_from_activity
+from .resting import (
+    MIN_BOLD_SAMPLES,
+    ModelINTs,
+    _check_bold_length,
+    _check_route,
+    ints_from_activity,
+)
 
 __all__ = [
     "RecoveryResult", "check_empirical_map", "empirical_null_maps", "int_comparison_table",
