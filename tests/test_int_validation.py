@@ -133,14 +133,22 @@ def test_spun_tau_model_permutes_each_networks_map_within_hemispheres(graph, tra
 
 
 def test_spun_geometry_recomputes_the_spatial_cost_distance(graph, trained):
-    spun, perm = spun_geometry_model(trained, seed=2)
+    spun, perms = spun_geometry_model(trained, seed=2)
     d0 = trained.regime_arrays[0].distance
-    np.testing.assert_allclose(spun.regime_arrays[0].distance, d0[np.ix_(perm, perm)])
-    assert not np.allclose(spun.regime_arrays[0].distance, d0)
+    assert perms.shape == (3, N) and not np.array_equal(perms[0], perms[1])  # one spin per network
+    for k in range(3):
+        np.testing.assert_allclose(spun.regime_arrays[k].distance, d0[np.ix_(perms[k], perms[k])])
+        assert not np.allclose(spun.regime_arrays[k].distance, d0)
     assert torch.equal(spun.tau, trained.tau)  # time constants stay with their nodes
     assert torch.equal(spun.input_mask, trained.input_mask)  # networks (I/O masks) stay
-    g2, p2 = spun_geometry_graph(graph, seed=2)
-    np.testing.assert_array_equal(perm, p2)
+    assert torch.equal(spun.w_rec_raw, _build(graph).w_rec_raw)  # initial weights
+    # regime 'bio' has an L1 spatial cost: strength_k * sum_ij |W_ij| D_ij with network k's spun D
+    w = spun.w_rec.detach().double().numpy()
+    strengths = spun.strengths.double().numpy()
+    expected = [strengths[k] * np.sum(np.abs(w[k]) * d0[np.ix_(perms[k], perms[k])]) for k in range(3)]
+    np.testing.assert_allclose(spun.weight_cost().detach().double().numpy(), expected, rtol=1e-5)
+    g2, perm = spun_geometry_graph(graph, seed=2)
+    assert sorted(perm) == list(range(N))
     np.testing.assert_allclose(g2.coords, graph.coords[perm])
     np.testing.assert_allclose(g2.distance("gradient"), graph.distance("gradient")[np.ix_(perm, perm)])
     assert g2.names == graph.names and g2.metadata["geometry_null"] == {"method": "spin", "seed": 2}

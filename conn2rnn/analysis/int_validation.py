@@ -358,6 +358,10 @@ def spun_geometry_graph(graph: BrainGraph, *, method: str = "spin", seed: int = 
     perm : (N,) int ndarray
     """
     perm = node_permutations(graph, 1, method=method, seed=seed)[0]
+    return _permuted_geometry(graph, perm, method, seed)
+
+
+def _permuted_geometry(graph: BrainGraph, perm: np.ndarray, method: str, seed: int) -> tuple[BrainGraph, np.ndarray]:
     meta = dict(graph.metadata)
     meta["geometry_null"] = {"method": method, "seed": int(seed)}
     new = BrainGraph.from_arrays(
@@ -371,11 +375,13 @@ def spun_geometry_graph(graph: BrainGraph, *, method: str = "spin", seed: int = 
 
 def spun_geometry_model(model: Any, *, method: str = "spin", seed: int = 0, tau: Any = None,
                         node_gain: Any = None) -> tuple[Any, np.ndarray]:
-    """The same ensemble on spun geometry (untrained): the spatial cost sees spun distances.
+    """The same ensemble on spun geometry (untrained): each network's spatial cost sees spun distances.
 
-    The time constants stay the original's (``model.tau``), so only the
-    geometry of the spatial cost changes. All K networks share one spun
-    geometry; call again with other seeds for more.
+    Network ``k`` gets its own spin (the reference bioRNN geometry null gives
+    every network its own): its regime's distance kernel is resolved on
+    :func:`spun_geometry_graph` with permutation ``perms[k]``. Masks, initial
+    weights and time constants (``model.tau``) are the original's, so only the
+    geometry of the spatial cost changes.
 
     Parameters
     ----------
@@ -390,15 +396,25 @@ def spun_geometry_model(model: Any, *, method: str = "spin", seed: int = 0, tau:
     Returns
     -------
     model : BioRNN
-    perm : (N,) int ndarray
+        ``regime_arrays[k].distance`` is the original's with rows and columns
+        permuted by ``perms[k]``.
+    perms : (K, N) int ndarray
     """
+    from ..regimes import resolve_regime
+
     _rebuild_check(model)
     kinds = sorted({r.distance for r in model.regimes})
     if "geodesic" in kinds:
         raise ValueError("spun geometry permutes coordinates and the gradient; a 'geodesic' distance is "
                          f"computed from the atlas surface and cannot be spun this way (regime distances: {kinds})")
-    graph, perm = spun_geometry_graph(model.graph, method=method, seed=seed)
-    return _rebuild(model, graph=graph, tau=tau, node_gain=node_gain), perm
+    perms = node_permutations(model.graph, model.n_networks, method=method, seed=seed)
+    new = _rebuild(model, tau=tau, node_gain=node_gain)
+    arrays = []
+    for k, regime in enumerate(new.regimes):
+        graph_k, _ = _permuted_geometry(model.graph, perms[k], method, seed)
+        arrays.append(resolve_regime(regime, graph_k))
+    new.set_regime(list(new.regimes), arrays)
+    return new, perms
 
 
 def _rebuild_check(model: Any) -> None:

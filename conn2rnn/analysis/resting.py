@@ -149,7 +149,7 @@ class ModelINTs:
         of an excluded network.
     n_silent : (K,) ndarray of int
         Nodes whose activity is constant over the recording (e.g. ReLU units
-        below threshold).
+        below threshold); not counted (0) in a diverged network.
     n_undefined : (K,) ndarray of int
         Non-silent nodes of non-diverged networks for which the estimator gave
         no value (the ACF never crosses its level, or a failed fit).
