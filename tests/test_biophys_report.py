@@ -1,0 +1,80 @@
+"""The working-memory write-up is regenerated from a tiny stored result."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conn2rnn.biophys.cli import main
+from conn2rnn.biophys.experiment import CONDITIONS, PAPER_ERRORS, load_spec, search_space, start_point
+from conn2rnn.biophys.report import SOLVE_THRESHOLD, summarise, write_report
+from conn2rnn.experiments.store import ResultStore
+
+ERRORS = {("NMDA_soma", 0): 1.0, ("NMDA_soma", 1): 1.4, ("AMPA_soma", 0): 1.6, ("AMPA_soma", 1): 2.6,
+          ("AMPA_dend", 0): 4.1, ("AMPA_dend", 1): 3.9}
+
+
+def _store(root):
+    store = ResultStore(root)
+    rng = np.random.default_rng(0)
+    for (cond, seed), err in ERRORS.items():
+        gid = f"{cond}-seed{seed}"
+        work = store.workdir(gid)
+        spikes = (rng.random((200, 8, 12)) < 0.02).astype(np.uint8)
+        np.savez_compressed(work / "final.npz", spikes=spikes, conditions=np.arange(8) % 4,
+                            cue_drive=rng.random((4, 8)), record_dt=5.0, n_e=8)
+        (work / "search").mkdir()
+        (work / "search" / "search.json").write_text(json.dumps(
+            {"n_proposals": 3, "sampler": "cmaes", "context": {"dt": 0.1, "dtype": "float32", "n_repeats": 2}}))
+        metrics = {"error": err, "search_best_error": err - 0.1, "attractor_separation": 0.5,
+                   "dimensionality": 4.0, "rate_e_hz": 5.0, "rate_i_hz": 20.0, "n_failed_proposals": 0.0,
+                   "cluster_baseline_hz": 2.0, "cluster_delay_hz": 8.0, "cluster_other_delay_hz": 1.0}
+        rows = [{"run_id": gid, "metric": k, "value": v, "condition": cond, "seed": seed} for k, v in metrics.items()]
+        curves = [{"run_id": gid, "round": r, "best_so_far": err + 1 - r} for r in range(2)]
+        store.record(gid, {"rows": rows, "curves": curves, "artifacts": {"final": "final.npz"}})
+    return store
+
+
+def test_summary_numbers(tmp_path):
+    summary = summarise(_store(tmp_path / "store").results()).set_index("condition")
+    assert list(summary.index) == ["AMPA_soma", "NMDA_soma", "AMPA_dend"]  # CONDITIONS order
+    assert summary.loc["AMPA_soma", "error_mean"] == pytest.approx(2.1)
+    assert summary.loc["AMPA_soma", "error_sd"] == pytest.approx(np.std([1.6, 2.6], ddof=1))
+    assert summary.loc["NMDA_soma", "paper_error"] == PAPER_ERRORS["NMDA_soma"]
+    verdicts = summary["solves"].to_dict()
+    assert verdicts == {"AMPA_soma": 2.1 < SOLVE_THRESHOLD, "NMDA_soma": True, "AMPA_dend": False}
+    assert summary["verdict_agrees"].to_dict() == {"AMPA_soma": False, "NMDA_soma": True, "AMPA_dend": True}
+
+
+def test_report_regenerated_from_store(tmp_path):
+    _store(tmp_path / "store")
+    assert main(["report", str(tmp_path / "store"), "--docs", str(tmp_path / "docs")]) == 0
+    md = (tmp_path / "docs" / "brc_working_memory.md").read_text()
+    assert "| NMDA_soma | 0.9 | 1.20 |" in md
+    assert "Verdicts agree with the paper for 2 of 3 conditions" in md
+    assert "2 x 3" in md  # rounds x proposals read back from the store
+    csv = pd.read_csv(tmp_path / "docs" / "brc_working_memory" / "summary.csv")
+    assert csv["n_seeds"].tolist() == [2, 2, 2]
+    for name in ("errors.png", "raster.png", "persistent_activity.png", "pca_trajectories.png",
+                 "search_progress.png"):
+        assert (tmp_path / "docs" / "brc_working_memory" / name).stat().st_size > 1000
+    with pytest.raises(FileNotFoundError, match="not a result store"):
+        write_report(tmp_path / "nothing", tmp_path / "docs")
+
+
+def test_spec_and_search_space(tmp_path):
+    spec = load_spec(Path(__file__).resolve().parents[1] / "specs" / "brc_working_memory.toml")
+    assert set(spec["conditions"]) == set(CONDITIONS) and spec["dt"] <= 0.1
+    space = search_space()
+    assert len(space) == 36
+    x0 = start_point()
+    assert all(space[k][0] <= v <= space[k][1] for k, v in x0.items())
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[run]\nconditions = ["AMPA_axon"]\n')
+    with pytest.raises(ValueError, match="unknown condition"):
+        load_spec(bad)
+    bad.write_text("[run]\nrounds = 3\n")
+    with pytest.raises(ValueError, match="unknown key"):
+        load_spec(bad)
