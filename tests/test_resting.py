@@ -159,6 +159,8 @@ def test_bad_arguments_name_the_argument(leaky):
         model_ints(leaky, dt_ms=10.0, min_valid_fraction=1.5)
     with pytest.raises(ValueError, match="min_bold_samples must be a non-negative integer"):
         model_ints(leaky, dt_ms=10.0, min_bold_samples=-1)
+    with pytest.raises(ValueError, match=r"unknown hrf 'canonical'; choose one of 'spm', 'glover'"):
+        model_ints(leaky, dt_ms=10.0, route="bold", n_steps=5000, hrf="canonical")
     with pytest.raises(ValueError, match="max_lag must be None"):
         model_ints(leaky, dt_ms=10.0, max_lag=0)
     with pytest.raises(ValueError, match="n_steps must be >= 10"):

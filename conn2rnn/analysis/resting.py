@@ -134,6 +134,7 @@ MIN_BOLD_SAMPLES = 300
 #: Where model INTs are estimated: on the unit activity, or on simulated BOLD.
 ROUTES = ("raw", "bold")
 _ESTIMATOR_NAMES = ("acf_sum", "acw50", "acw0", "exp_fit")
+_HRF_MODELS = ("spm", "glover")
 # Length of the HRF kernel; BOLD samples in the first _HRF_LENGTH_S seconds are the onset transient.
 _HRF_LENGTH_S = 32.0
 
@@ -306,7 +307,9 @@ def _check_bold_length(n_steps: int, dt_ms: float, tr_s: float, min_bold_samples
 
 
 def _check_options(min_bold_samples: Any, max_lag: Any, divergence_threshold: Any,
-                   min_valid_fraction: Any) -> None:
+                   min_valid_fraction: Any, hrf: Any) -> None:
+    if hrf not in _HRF_MODELS:
+        raise ValueError(f"unknown hrf {hrf!r}; choose one of {', '.join(map(repr, _HRF_MODELS))}")
     if isinstance(min_bold_samples, bool) or not isinstance(min_bold_samples, (int, np.integer)) \
             or min_bold_samples < 0:
         raise ValueError(f"min_bold_samples must be a non-negative integer; got {min_bold_samples!r}")
@@ -380,7 +383,7 @@ def ints_from_activity(
     ModelINTs
     """
     _check_route(route, estimator)
-    _check_options(min_bold_samples, max_lag, divergence_threshold, min_valid_fraction)
+    _check_options(min_bold_samples, max_lag, divergence_threshold, min_valid_fraction, hrf)
     dt_ms = _check_number(dt_ms, "dt_ms", positive=True)
     tr_s = _check_number(tr_s, "tr_s", positive=True)
     if hasattr(activity, "detach"):
@@ -509,7 +512,7 @@ def model_ints(
         ``ints_s`` is (K, N) in seconds.
     """
     _check_route(route, estimator)
-    _check_options(min_bold_samples, max_lag, divergence_threshold, min_valid_fraction)
+    _check_options(min_bold_samples, max_lag, divergence_threshold, min_valid_fraction, hrf)
     _validate(n_steps, washout, sd)
     mean = _check_number(mean, "mean")
     rm = as_recurrent_model(model)
