@@ -88,8 +88,9 @@ def main() -> None:
     with threadpool_limits(args.threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for name, (fn, ensemble, singles, atol) in measures.items():
-            t_batch, batched = _best(lambda: fn(ensemble), args.repeats)
-            t_loop, looped = _best(lambda: np.concatenate([np.atleast_1d(fn(r)) for r in singles]), 1)
+            t_batch, batched = _best(lambda fn=fn, ensemble=ensemble: fn(ensemble), args.repeats)
+            t_loop, looped = _best(lambda fn=fn, singles=singles: np.concatenate([np.atleast_1d(fn(r))
+                                                                                  for r in singles]), 1)
             agree = np.allclose(np.asarray(batched, float), np.asarray(looped, float), rtol=1e-6, atol=atol,
                                 equal_nan=True)
             print(f"{name:46s} {t_batch:>10.2f} {t_loop:>9.2f} {t_loop / t_batch:>6.1f}x  {agree}")

@@ -62,7 +62,7 @@ def test_slow_point_at_the_ghost_of_a_saddle_node():
     fp = fixed_points(res, n_starts=64, seed=0, slow_tol=1e-3)
     kinds = dict(zip(fp.table["kind"], fp.points[0][:, 0]))
     assert set(kinds) == {"fixed", "slow"} and kinds["fixed"] < 0
-    q = lambda h: 0.5 * (np.tanh(2 * h + bias) - h) ** 2  # noqa: E731
+    q = lambda h: 0.5 * (np.tanh(2 * h + bias) - h) ** 2
     ghost = optimize.minimize_scalar(q, bounds=(0.3, 1.2), method="bounded", options={"xatol": 1e-10})
     assert kinds["slow"] == pytest.approx(ghost.x, abs=1e-5)
     assert fp.table.loc[fp.table["kind"] == "slow", "q"].item() == pytest.approx(ghost.fun, rel=1e-4)

@@ -22,7 +22,6 @@ import conn2rnn
 from conn2rnn import nulls
 from conn2rnn.analysis import (
     basin_analysis,
-    chaotic_series,
     closed_loop,
     closed_loop_scores,
     fixed_points,

@@ -9,15 +9,8 @@ comparison under spatial nulls (:mod:`.maps`), network topology
 information processing capacity, fixed points).
 """
 
-from .bold import hrf_kernel, to_bold
-from .expressivity import (
-    forecast_score,
-    impulse_recall,
-    memory_capacity,
-    per_network_readout,
-    sweep_spectral_radius,
-)
 from .attractors import FixedPoints, basin_analysis, fixed_points
+from .bold import hrf_kernel, to_bold
 from .capacity import (
     Capacity,
     generalization_rank,
@@ -41,6 +34,13 @@ from .closed_loop import (
     dynamics_comparison,
     generalized_synchronization,
     summarize_comparison,
+)
+from .expressivity import (
+    forecast_score,
+    impulse_recall,
+    memory_capacity,
+    per_network_readout,
+    sweep_spectral_radius,
 )
 from .function import energy, mixed_selectivity, participation_ratio
 from .int_validation import (

@@ -176,14 +176,14 @@ def fixed_points(model: Any, inputs: Any = None, *, init: Any = None, n_starts: 
     c = torch.from_numpy(drive.copy())[:, None, :]
     a = torch.from_numpy(p.leak.copy())[:, None, :]
 
-    def speed(h: "torch.Tensor") -> "torch.Tensor":
+    def speed(h: torch.Tensor) -> torch.Tensor:
         return 0.5 * (a * (f(torch.bmm(h, w_t) + c) - h)).square().sum(dim=-1)  # (K, S)
 
     h = torch.from_numpy(h0.copy()).requires_grad_(True)
     max_iter = _check_int(max_iter, "max_iter", 1)
     chunk = min(max_iter, 50)
 
-    def closure() -> "torch.Tensor":
+    def closure() -> torch.Tensor:
         loss = speed(h).sum()
         (h.grad,) = torch.autograd.grad(loss, h)
         return loss
@@ -205,7 +205,7 @@ def fixed_points(model: Any, inputs: Any = None, *, init: Any = None, n_starts: 
         previous = total
     final = h.detach().numpy().copy()
 
-    f_np, df_np = _activation(p.activation)
+    df_np = _activation(p.activation)[1]
     rows, points, eigs = [], [], []
     for j in range(k):  # deduplication is irregular (a different number of points per network)
         cand = np.flatnonzero(np.isfinite(q_all[j]) & (q_all[j] < slow_tol))

@@ -287,7 +287,7 @@ def narma_nrmse(model: Any, *, n_steps: int = 4000, washout: int = 200, test_siz
     n_steps, washout = _check_int(n_steps, "n_steps", 50), _check_int(washout, "washout", 10)
     if not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
         raise ValueError(f"test_size must be a fraction in (0, 1); got {test_size!r}")
-    n_test = int(round(test_size * (n_steps - washout)))
+    n_test = round(test_size * (n_steps - washout))
     if n_test < 20 or n_steps - washout - n_test < 20:
         raise ValueError(f"n_steps = {n_steps} with washout = {washout} is too short: training and test segments "
                          "need >= 20 steps each")

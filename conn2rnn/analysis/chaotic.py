@@ -20,8 +20,9 @@ generated trajectories ``(T, K, D)``:
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -99,8 +100,8 @@ def _mackey_glass(n_steps: int, sys: _System, x_start: float, tau: float = 17.0,
                   gamma: float = 0.1, power: float = 10.0) -> np.ndarray:
     """RK4 for the delay equation; the delayed value at half steps is the mean of its neighbours."""
     h = sys.dt / sys.substeps
-    lag = int(round(tau / h))
-    n_burn = int(round(sys.transient / h))
+    lag = round(tau / h)
+    n_burn = round(sys.transient / h)
     n_total = n_burn + n_steps * sys.substeps
     hist = np.empty(lag + n_total + 1)
     hist[: lag + 1] = x_start
@@ -150,7 +151,7 @@ def chaotic_series(system: str = "lorenz", n_steps: int = 5000, *, seed: int | N
     f = _lorenz_scalar if system == "lorenz" else _rossler_scalar
     h = sys.dt / sys.substeps
     x = tuple(float(v) for v in start)
-    for _ in range(int(round(sys.transient / h))):
+    for _ in range(round(sys.transient / h)):
         x = _rk4_scalar(f, x, h)
     out = np.empty((int(n_steps), sys.dim))
     for t in range(int(n_steps)):
@@ -240,7 +241,7 @@ def _sq_dists(x: np.ndarray) -> np.ndarray:
 
 
 def correlation_dimension(trajectories: Any, *, n_points: int = 1000, fit_range: tuple[float, float] = (1e-3, 3e-2),
-                          theiler: int = 10, seed: int | None = 0) -> np.ndarray:
+                          theiler: int = 10) -> np.ndarray:
     """Grassberger-Procaccia correlation dimension of K trajectories.
 
     ``n_points`` states are taken at evenly spaced times; the correlation sum
@@ -258,8 +259,6 @@ def correlation_dimension(trajectories: Any, *, n_points: int = 1000, fit_range:
         Scaling region in units of C.
     theiler : int
         Theiler window in subsampled points.
-    seed : int, optional
-        Unused by the deterministic subsampling; kept for a uniform signature.
 
     Returns
     -------

@@ -315,7 +315,7 @@ def generalized_synchronization(model: Any, drive: Any = "lorenz", *, n_steps: i
     n_steps, washout, ridge = _check_int(n_steps, "n_steps", 2), _check_int(washout, "washout", 0), _check_ridge(ridge)
     if not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
         raise ValueError(f"test_size must be a fraction in (0, 1); got {test_size!r}")
-    n_test = int(round(test_size * (n_steps - washout)))
+    n_test = round(test_size * (n_steps - washout))
     if n_test < 10 or n_steps - washout - n_test < 10:
         raise ValueError(f"n_steps = {n_steps} with washout = {washout} is too short: training and test segments "
                          "need >= 10 steps each")

@@ -27,12 +27,12 @@ def _pca(samples: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return mean, vt[:n], var[:n] / var.sum()
 
 
-def _axes(fig: "Figure", dims: int, pos: int = 111):
+def _axes(fig: Figure, dims: int, pos: int = 111):
     return fig.add_subplot(pos, projection="3d") if dims == 3 else fig.add_subplot(pos)
 
 
 def plot_state_space(states: Any, *, fixed_points: Any = None, network: int = 0, dims: int = 2,
-                     title: str | None = None, path: str | Path | None = None) -> "Figure":
+                     title: str | None = None, path: str | Path | None = None) -> Figure:
     """Trajectories in the plane (or space) of their first principal components.
 
     Parameters
@@ -92,7 +92,7 @@ def plot_state_space(states: Any, *, fixed_points: Any = None, network: int = 0,
 
 
 def plot_attractors(truth: Any, generated: Any, *, labels: Any = None, title: str | None = None,
-                    path: str | Path | None = None) -> "Figure":
+                    path: str | Path | None = None) -> Figure:
     """True and generated attractors side by side (3-D for three coordinates, else time series).
 
     Parameters
@@ -139,7 +139,7 @@ def plot_attractors(truth: Any, generated: Any, *, labels: Any = None, title: st
 
 
 def plot_dynamics_comparison(table: Any, *, reference_exponent: float = 0.906, title: str | None = None,
-                             path: str | Path | None = None) -> "Figure":
+                             path: str | Path | None = None) -> Figure:
     """Synchronization and regeneration by variant across spectral radii.
 
     Three panels against the spectral radius, one line per variant (mean, with
