@@ -231,3 +231,18 @@ def test_comparison_table_and_figure(tmp_path):
     plot_attractors(truth, truth[:, None] + 0.1, path=tmp_path / "att.png")
     with pytest.raises(ValueError, match="lacks columns"):
         summarize_comparison(table.drop(columns="valid_time"))
+
+
+def test_mackey_glass_needs_its_exponent_and_is_regenerated():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(60, 60)) * (rng.random((60, 60)) < 0.1)
+    res = ConnectomeReservoir.from_arrays(w, rng.uniform(-0.5, 0.5, (60, 1)), spectral_radius=0.9, leak=0.3,
+                                          bias=0.3 * rng.normal(size=60))
+    run = closed_loop(res, "mackey_glass", n_train=1500, n_generate=300)
+    with pytest.raises(ValueError, match="'mackey_glass'"):
+        closed_loop_scores(res, run)
+    scores = closed_loop_scores(res, run, lyapunov_exponent=0.006)
+    assert scores.loc[0, "psd_distance"] < 0.1 and scores.loc[0, "valid_time"] > 1.0
+    # Mackey-Glass (tau 17) is weakly chaotic: a small positive exponent per time unit
+    assert 0 < scores.loc[0, "lyapunov_closed_loop"] < 0.05
+    assert bool(generalized_synchronization(res, "mackey_glass", n_steps=1000, washout=200).loc[0, "synchronized"])
