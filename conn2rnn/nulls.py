@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._registry import Registry
-from ._validation import square_matrix
+from ._validation import as_rng, square_matrix
 
 __all__ = [
     "CONNECTOME_NULLS",
@@ -144,7 +144,7 @@ def rewire_degree_preserving(w: Any, *, directed: bool = True, n_swaps_per_edge:
     """
     arr = _check_w(w, symmetric=not directed)
     return _swap(arr, directed=directed, n_swaps_per_edge=_check_count(n_swaps_per_edge, "n_swaps_per_edge"),
-                 rng=np.random.default_rng(seed))
+                 rng=as_rng(seed))
 
 
 def shuffle_weights(w: Any, *, symmetric: bool = False, seed: int | np.random.Generator | None = None
@@ -165,7 +165,7 @@ def shuffle_weights(w: Any, *, symmetric: bool = False, seed: int | np.random.Ge
     """
     arr = _check_w(w, symmetric)
     tgt, src = _edges(arr, directed=not symmetric)
-    wt = np.random.default_rng(seed).permutation(arr[tgt, src])
+    wt = as_rng(seed).permutation(arr[tgt, src])
     return _assemble(arr, tgt, src, wt, directed=not symmetric)
 
 
@@ -188,7 +188,7 @@ def random_density_matched(w: Any, *, symmetric: bool = False, seed: int | np.ra
     (N, N) ndarray
     """
     arr = _check_w(w, symmetric)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     tgt, src = _edges(arr, directed=not symmetric)
     pool_t, pool_s = _edges(np.ones_like(arr), directed=not symmetric)
     pick = rng.choice(pool_t.size, size=tgt.size, replace=False)
@@ -257,7 +257,7 @@ def spatial_null(w: Any, distance: Any, *, method: str = "exponential_distance_r
     dist = square_matrix(distance, "distance", arr.shape[0], nonnegative=True)
     if symmetric and not np.allclose(dist, dist.T):
         raise ValueError("distance must be symmetric for a symmetric null")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     tgt, src = _edges(arr, directed=not symmetric)
     if tgt.size < 2:
         raise ValueError(f"w has {tgt.size} off-diagonal edge(s); a spatial null needs at least 2")

@@ -42,7 +42,9 @@ def test_bundled_load_is_offline_and_fast(monkeypatch, tmp_path):
         raise AssertionError("bundled atlases must not touch the network")
 
     monkeypatch.setattr(urllib.request, "urlopen", no_network)
-    atlas_table.cache_clear()
+    from conn2rnn.datasets.atlases import _cached_table
+
+    _cached_table.cache_clear()
     start = time.perf_counter()
     g = load_atlas("schaefer200")
     assert time.perf_counter() - start < 2.0

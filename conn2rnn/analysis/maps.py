@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._validation import check_int, check_seed
+
 __all__ = ["MapComparison", "spin_nulls", "surrogate_nulls", "compare_maps", "compare_regimes"]
 
 _METHODS = ("spearman", "pearson")
@@ -88,15 +90,28 @@ def _check_finite(values: np.ndarray, name: str) -> None:
 def _seed_int(seed: int | np.random.Generator) -> int:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**31 - 1))
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return int(seed)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        return check_seed(seed)
     raise TypeError(f"seed must be an int or numpy.random.Generator; got {type(seed).__name__}")
 
 
 def _check_n_perm(n_perm: Any) -> int:
-    if not isinstance(n_perm, (int, np.integer)) or n_perm < 1:
-        raise ValueError(f"n_perm must be a positive integer; got {n_perm!r}")
-    return int(n_perm)
+    return check_int(n_perm, "n_perm", low=1)
+
+
+def _check_distinct_coords(coords: np.ndarray) -> None:
+    """Spin tests match regions by position: every region needs its own centroid."""
+    if not np.isfinite(coords).all():
+        raise ValueError("sphere_coords contains NaN or infinite values; give every region a "
+                         "centroid on the sphere")
+    _, first, counts = np.unique(coords, axis=0, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        dup = np.flatnonzero(np.all(coords == coords[first[counts > 1][0]], axis=1))
+        raise ValueError(
+            f"sphere_coords has {int((counts - 1).sum())} duplicated row(s) (e.g. regions "
+            f"{dup.tolist()[:5]} share one centroid); rotated regions are matched by position, so "
+            "each region needs its own centroid: drop or merge duplicated regions, or use "
+            "null='surrogate' (distance-based)")
 
 
 def _hemisphere_ids(hemispheres: Any, n: int) -> np.ndarray:
@@ -133,7 +148,9 @@ def spin_nulls(
         Regional map, no NaN.
     sphere_coords : (N, 3) array_like
         Region centroids on the spherical surface (e.g. conte69/fsLR sphere, each
-        hemisphere centred on the origin); not MNI coordinates.
+        hemisphere centred on the origin); not MNI coordinates. Rows must be
+        distinct: duplicated centroids raise a ValueError (rotated regions are
+        matched by position).
     hemispheres : (N,) array_like
         'L'/'R' or 0/1 (left/right).  The right hemisphere is rotated by the mirror
         image of the left rotation.
@@ -154,6 +171,7 @@ def spin_nulls(
     coords = np.array(sphere_coords, dtype=np.float64)
     if coords.shape != (vals.size, 3):
         raise ValueError(f"sphere_coords must have shape ({vals.size}, 3); got {coords.shape}")
+    _check_distinct_coords(coords)
     if method not in _SPIN_METHODS:
         raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(_SPIN_METHODS)}")
     spins = gen_spinsamples(

@@ -299,6 +299,22 @@ def timescales_from_acf(
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] < 2:
         raise ValueError(f"r must have shape (L, N) with L >= 2 lags; got shape {arr.shape}")
+    if np.isinf(arr).any():
+        raise ValueError("r contains infinite values; an autocorrelation lies in [-1, 1]")
+    nan_nodes = np.flatnonzero(np.isnan(arr).any(axis=0))
+    lag0 = arr[0]
+    off = np.flatnonzero(~np.isnan(lag0) & ~np.isclose(lag0, 1.0, rtol=0.0, atol=1e-6))
+    if off.size:
+        raise ValueError(
+            f"r[0] must be 1 (the autocorrelation at lag 0); got {lag0[off[0]]:.6g} for nodes "
+            f"{_node_list(off)}. Pass an ACF normalised by the variance (e.g. from acf()), not "
+            "an autocovariance")
+    if nan_nodes.size:
+        warnings.warn(
+            f"the ACF of nodes {_node_list(nan_nodes)} contains NaN values; their timescale is NaN.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return _ESTIMATORS[method](arr, _check_dt(dt), **options)
 
 

@@ -84,6 +84,11 @@ def _check_atlas(name: str) -> int:
 
 
 @lru_cache(maxsize=8)
+def _cached_table(n: int) -> pd.DataFrame:
+    path = resources.files("conn2rnn.datasets") / "atlas_tables" / f"schaefer{n}_regions.csv"
+    return pd.read_csv(Path(str(path)))
+
+
 def atlas_table(name: str) -> pd.DataFrame:
     """The bundled region table of atlas ``name`` (one row per parcel).
 
@@ -96,11 +101,10 @@ def atlas_table(name: str) -> pd.DataFrame:
     pandas.DataFrame
         Columns: label, name, hemisphere, network, x, y, z (midthickness centroid,
         mm), sphere_x/y/z, fc_gradient1, t1wt2w, thickness, mesulam, n_vertices,
-        center_vertex. Returned as a copy-safe cached frame: do not modify it.
+        center_vertex. A new copy on every call (the file is read once and
+        cached): editing it changes nothing else, later calls included.
     """
-    n = _check_atlas(name)
-    path = resources.files("conn2rnn.datasets") / "atlas_tables" / f"schaefer{n}_regions.csv"
-    return pd.read_csv(Path(str(path)))
+    return _cached_table(_check_atlas(name)).copy(deep=True)
 
 
 def _bundled_matrix(n: int, key: str) -> np.ndarray:

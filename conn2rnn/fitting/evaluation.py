@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .._validation import check_float, check_int, check_seed
 from ..models.biornn import BioRNN
 from ..models.protocol import as_recurrent_model
 from ..models.reservoir import ConnectomeReservoir
@@ -43,6 +44,10 @@ def evaluate_biornn(model: Any, task: Any, *, n_trials: int = 256, seed: int = 0
     pandas.DataFrame
         Columns ``network``, ``seed``, ``score`` (accuracy or R^2), ``metric``.
     """
+    task = _check_task(task)
+    _check_sizes(model, task, outputs=True)
+    n_trials = check_int(n_trials, "n_trials", low=1)
+    seed = check_seed(seed)
     batch = task.batch(n_trials, seed=seed)
     was_training = model.training
     model.eval()
@@ -80,13 +85,20 @@ def evaluate_reservoirs(ensemble: Any, task: Any, *, n_trials: int = 512, test_s
     pandas.DataFrame
         Columns ``network``, ``seed``, ``score`` (held-out), ``metric``, ``train_score``.
     """
+    task = _check_task(task)
+    n_trials = check_int(n_trials, "n_trials", low=2)
+    seed = check_seed(seed)
+    test_size = check_float(test_size, "test_size", low=0.0, high=1.0, low_open=True,
+                            high_open=True)
     if isinstance(ensemble, ConnectomeReservoir):
         ensemble = ReservoirEnsemble((ensemble,), (seed,))
+    if ensemble is None:
+        raise TypeError("ensemble must be a ReservoirEnsemble or a ConnectomeReservoir; got None")
     ensemble = as_recurrent_model(ensemble, "ensemble")
-    if ensemble.n_inputs != task.n_inputs:
-        raise ValueError(f"task {task.name!r} has {task.n_inputs} inputs; the reservoirs take "
-                         f"{ensemble.n_inputs} (build them for this task)")
+    _check_sizes(ensemble, task, outputs=False)
     batch = task.batch(n_trials, seed=seed)
+    if batch.kind == "classification" and readout is None:
+        _check_classes(batch, task, n_trials, test_size)
     states = ensemble.states(batch.inputs, seed=seed)
     rows = []
     for k, nodes in enumerate(ensemble.output_nodes()):
@@ -108,8 +120,56 @@ def evaluate(model: Any, task: Any, **kwargs: Any) -> pd.DataFrame:
     """
     if isinstance(model, BioRNN):
         return evaluate_biornn(model, task, **kwargs)
+    if not isinstance(model, (ReservoirEnsemble, ConnectomeReservoir)) and not all(
+            hasattr(model, a) for a in ("states", "output_nodes", "n_inputs")):
+        raise TypeError("model must be a BioRNN, a ReservoirEnsemble or a ConnectomeReservoir "
+                        f"(see build_model); got {type(model).__name__}")
     return evaluate_reservoirs(model, task, **kwargs)
 
 
 def _metric(task: Any) -> str:
     return "accuracy" if task.kind == "classification" else "r2"
+
+
+def _check_task(task: Any) -> Any:
+    """A Task from a task or a registered name; anything else is a TypeError naming ``task``."""
+    from ..tasks import get_task
+    from ..tasks.base import Task
+
+    if isinstance(task, str):
+        return get_task(task)
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a Task or a task name (e.g. 'gonogo'); got "
+                        f"{type(task).__name__}")
+    return task
+
+
+def _check_sizes(model: Any, task: Any, *, outputs: bool) -> None:
+    """The model's input (and output) sizes must be the task's; name both tasks if they differ."""
+    n_out = getattr(model, "n_outputs", None) if outputs else None
+    if model.n_inputs == task.n_inputs and (n_out is None or n_out == task.n_outputs):
+        return
+    spec = getattr(model, "task_spec", None) or {}
+    built = f"built for {spec['task']}" if spec.get("task") else "built"
+    sizes = f"{model.n_inputs} inputs" + (f", {n_out} outputs" if n_out is not None else "")
+    needs = f"{task.n_inputs} inputs" + (f", {task.n_outputs} outputs" if n_out is not None else "")
+    raise ValueError(f"this model was {built} ({sizes}); {task.name} needs {needs}. Build a "
+                     f"model for {task.name} (build_model(graph, {task.name!r}, ...))")
+
+
+def _check_classes(batch: Any, task: Any, n_trials: int, test_size: float) -> None:
+    """Enough trials of every class for a stratified train/test split."""
+    from .readout import _trial_labels
+
+    labels = _trial_labels(batch, np.arange(n_trials))
+    classes, counts = np.unique(labels, return_counts=True)
+    n_test = int(np.ceil(test_size * n_trials))
+    n_train = n_trials - n_test
+    if classes.size >= 2 and counts.min() >= 2 and min(n_test, n_train) >= classes.size:
+        return
+    found = ", ".join(f"class {c}: {n}" for c, n in zip(classes.tolist(), counts.tolist()))
+    raise ValueError(
+        f"n_trials={n_trials} gives too few trials per class for a stratified train/test split "
+        f"of {task.name} ({found}; test_size={test_size:g} holds out {n_test}); every class "
+        f"needs at least 2 trials and each set one trial per class: increase n_trials "
+        f"(e.g. {max(64, 8 * classes.size)})")

@@ -39,6 +39,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .._validation import check_criterion
 from . import _training_utils as U
 from .pruning import Pruning
 from .snapshots import SnapshotRecorder, Snapshots
@@ -197,7 +198,8 @@ def train(
     eval_batch_size : int
         Trials in the fixed evaluation batch and in the final fresh batch.
     criterion : float
-        Held-out accuracy that defines trials-to-criterion.
+        Held-out accuracy in (0, 1] that defines trials-to-criterion (the same rule
+        as the spec's ``[training] criterion``).
     checkpoint_dir : path, optional
         Folder for ``checkpoint.pt`` (model, optimizer, noise generators,
         curves), written atomically every ``checkpoint_every`` steps and at the end.
@@ -247,7 +249,7 @@ def train(
     seed = _check_int(seed, "seed", 0)
     lr = _check_positive(lr, "lr")
     grad_clip = None if grad_clip is None else _check_positive(grad_clip, "grad_clip")
-    criterion = _check_positive(criterion, "criterion")
+    criterion = check_criterion(criterion)
     if (regime is None) != (regime_arrays is None):
         raise ValueError("pass regime and regime_arrays together (regime_arrays = resolve_regime(regime, graph))")
     if regime is not None:

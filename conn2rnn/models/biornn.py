@@ -361,14 +361,17 @@ class BioRNN(nn.Module):
                 return None
             return np.stack([np.ones_like(present[0]) if m is None else m for m in masks])
 
+        # explicit dale= / connectome= override the regime's Dale's law and the graph's connectome
+        dale = kwargs.pop("dale", regs[0].excitatory_fraction if regs[0].dale else None)
+        connectome = kwargs.pop("connectome", graph.connectome if init == "connectome" else None)
         model = cls(
             task.n_inputs, graph.n_nodes, task.n_outputs, n_networks=k, seeds=seeds,
             dt=task.dt if dt is None else dt, tau=tau, node_gain=node_gain, init=init,
-            connectome=graph.connectome if init == "connectome" else None,
+            connectome=connectome,
             input_mask=stack(lambda a: a.input_mask(task.n_inputs)),
             output_mask=stack(lambda a: a.output_mask(task.n_outputs)),
             recurrent_mask=stack(lambda a: a.recurrent_mask),
-            dale=regs[0].excitatory_fraction if regs[0].dale else None,
+            dale=dale,
             strengths=strengths, trainable=regs[0].trainable, **kwargs,
         )
         model.graph = graph

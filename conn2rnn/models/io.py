@@ -127,10 +127,19 @@ def load_biornn(path: str | os.PathLike) -> BioRNN:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved model at {path}")
-    data = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated, a text file, another program's file: torch's errors
+        why = (str(exc).strip().splitlines() or [""])[0][:120]
+        raise ValueError(f"{path} is not a conn2rnn model file ({type(exc).__name__}: {why}); "
+                         "pass a file written by save_biornn") from None
     if not isinstance(data, dict) or data.get("format") != _FORMAT:
         raise ValueError(f"{path} is not a conn2rnn BioRNN file (written by save_biornn)")
-    meta = json.loads(data["meta"])
+    try:
+        meta = json.loads(data["meta"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path} is not a conn2rnn model file (its metadata cannot be read: "
+                         f"{type(exc).__name__})") from None
     if meta["version"] > _VERSION:
         raise ValueError(f"{path} has format version {meta['version']}; this conn2rnn reads up to {_VERSION}")
     model = BioRNN._from_state(meta["config"], data["state"])

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
 
-from conn2rnn._validation import square_matrix
+from conn2rnn._validation import check_seed, square_matrix
 from conn2rnn.models.engine import ACTIVATIONS, simulate
 
 __all__ = [
@@ -158,7 +158,8 @@ def prepare_connectome(w: Any, *, transform: str = "none", sign: str = "keep",
         arr = np.sign(arr) * np.log1p(np.abs(arr))
     elif transform == "binarize":
         arr = np.sign(arr)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed if isinstance(seed, np.random.Generator) or seed is None
+                                else check_seed(seed))
     if sign == "abs":
         arr = np.abs(arr)
     elif sign == "random":
@@ -275,7 +276,14 @@ class ConnectomeReservoir:
         leak_arr = np.array(leak, dtype=np.float64)
         if leak_arr.shape not in ((), (n,)) or not np.all((leak_arr > 0) & (leak_arr <= 1)):
             raise ValueError(f"leak must be a number or an ({n},) array in (0, 1]; got {leak!r}")
-        bias_arr = np.broadcast_to(np.array(bias, dtype=np.float64), (n,)).copy()
+        try:
+            bias_arr = np.array(bias, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"bias must be a number or an ({n},) array; got {type(bias).__name__}") from None
+        if bias_arr.shape not in ((), (n,)):
+            raise ValueError(f"bias must be a number or an ({n},) array (one value per node); got "
+                             f"shape {bias_arr.shape}")
+        bias_arr = np.broadcast_to(bias_arr, (n,)).copy()
         if not np.all(np.isfinite(bias_arr)):
             raise ValueError("bias contains NaN or infinite values")
         if node_names is not None and len(node_names) != n:
@@ -369,6 +377,7 @@ class ConnectomeReservoir:
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral) or n_inputs < 1:
             raise ValueError(f"n_inputs must be an integer >= 1; got {n_inputs!r}")
         n = graph.n_nodes
+        seed = None if seed is None else check_seed(seed)
         sign_ss, in_ss, bias_ss = np.random.SeedSequence(seed).spawn(3)
         w = prepare_connectome(graph.connectome, transform=connectome_transform, sign=sign,
                                inhibitory_fraction=inhibitory_fraction, seed=np.random.default_rng(sign_ss))
@@ -446,6 +455,8 @@ class ConnectomeReservoir:
         shape = tuple(np.shape(inputs))
         if len(shape) != 3 or shape[2] != self.n_inputs:
             raise ValueError(f"inputs must be (T, B, I) with I = {self.n_inputs} channels; got shape {shape}")
+        if seed is not None:
+            check_seed(seed)
         return simulate(self.W, self.W_in, inputs, self.leak, self.bias, activation=self.activation,
                         noise=self.noise, seed=seed, x0=x0, backend=backend, dtype=dtype, device=device,
                         return_all=return_all)
@@ -484,6 +495,8 @@ class ConnectomeReservoir:
             from reservoirpy.nodes import Reservoir
 
             return Reservoir(**kwargs)
+        if seed is not None:
+            check_seed(seed)
         return _reservoir_node_class()(noise=self.noise, noise_seed=seed, **kwargs)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._validation import check_int, check_seed, check_seeds
 from .engine import ACTIVATIONS as ENGINE_ACTIVATIONS
 from .engine import simulate
 from .reservoir import ConnectomeReservoir
@@ -60,36 +61,49 @@ def build_model(graph: Any, task: Any, regime: Any = "vanilla", *, trainable: bo
     n_networks : int
         K networks (ensemble members, each with its own seed).
     seeds : int or sequence of int, optional
-        Seeds of the members (default ``0 .. K-1``).
+        Seeds of the members (default ``0 .. K-1``), non-negative.
     **kwargs
         Passed on: :meth:`BioRNN.from_graph` options (tau, init, activation, ...)
         or :meth:`ConnectomeReservoir.from_graph` options (spectral_radius, leak,
-        input_scaling, noise, ...).
+        input_scaling, noise, ...). For bioRNNs, ``dale`` (the excitatory
+        fraction, or None) overrides the regime's Dale's law, and ``connectome``
+        (an (N, N) array, with ``init="connectome"``) replaces the graph's
+        connectome as the initial weights.
 
     Returns
     -------
     BioRNN or ReservoirEnsemble
+
+    Raises
+    ------
+    TypeError
+        When ``graph`` is not a BrainGraph or ``task`` not a Task or task name.
     """
+    from ..graph import BrainGraph
     from ..regimes import get_regime
     from ..tasks import get_task
+    from ..tasks.base import Task
     from .biornn import BioRNN
 
+    if not isinstance(graph, BrainGraph):
+        raise TypeError(f"graph must be a BrainGraph (e.g. load_atlas('schaefer100')); got "
+                        f"{type(graph).__name__}")
+    if not isinstance(task, (str, Task)):
+        raise TypeError(f"task must be a Task or a task name (e.g. 'gonogo'); got "
+                        f"{type(task).__name__}")
     task = get_task(task) if isinstance(task, str) else task
     if _resolve_trainable(regime, trainable):
         return BioRNN.from_graph(graph, task, regime, n_networks=n_networks, seeds=seeds, **kwargs)
     regime = get_regime(regime) if isinstance(regime, str) else regime
     if not hasattr(regime, "io_masking"):
         raise TypeError("readout-only models take one regime (a Regime or a registered name)")
-    if isinstance(n_networks, bool) or not isinstance(n_networks, int) or n_networks < 1:
-        raise ValueError(f"n_networks must be an integer >= 1; got {n_networks!r}")
+    n_networks = check_int(n_networks, "n_networks", low=1)
     if seeds is None:
         seed_list = list(range(n_networks))
-    elif isinstance(seeds, (int, np.integer)):
-        seed_list = [int(seeds) + k for k in range(n_networks)]
+    elif isinstance(seeds, (int, np.integer)) and not isinstance(seeds, (bool, np.bool_)):
+        seed_list = [check_seed(seeds, "seeds") + k for k in range(n_networks)]
     else:
-        seed_list = [int(s) for s in seeds]
-    if len(seed_list) != n_networks:
-        raise ValueError(f"seeds must have n_networks = {n_networks} entries; got {len(seed_list)}")
+        seed_list = check_seeds(seeds, "seeds", n_networks)
     inputs = regime.input_networks if regime.io_masking else None
     outputs = regime.output_networks if regime.io_masking else None
     members = tuple(
