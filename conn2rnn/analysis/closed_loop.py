@@ -362,14 +362,15 @@ COMPARISON_VARIANTS: tuple[str, ...] = ("connectome", "rewired", "shuffled", "sp
 
 def dynamics_comparison(graph: Any, *, radii: Any = (0.6, 0.9, 1.2, 1.5), n_seeds: int = 5, trained: Any = None,
                         system: str = "lorenz", leak: float = 0.3, input_scaling: float = 0.3,
-                        bias_scaling: float = 0.5, n_train: int = 3000, n_generate: int = 1000,
-                        n_drives: int = 3, seed: int = 0) -> pd.DataFrame:
+                        bias_scaling: float = 0.5, input_nodes: Any = None, output_nodes: Any = None,
+                        n_train: int = 3000, n_generate: int = 1000, n_drives: int = 3, seed: int = 0
+                        ) -> pd.DataFrame:
     """Which recurrent weights synchronize to a chaotic drive and which regenerate it.
 
-    For every seed ``s`` one set of input weights, biases and leak (a connectome
-    reservoir of ``graph`` built with seed ``s``, inputs and readout on all
-    nodes) is combined with each recurrent matrix, rescaled to each spectral
-    radius, so the variants differ only in ``W``:
+    For every seed ``s`` one set of input weights, biases, leak, input and output
+    nodes (a connectome reservoir of ``graph`` built with seed ``s``) is combined
+    with each recurrent matrix, rescaled to each spectral radius, so the variants
+    differ only in ``W``:
 
     ``connectome`` (the graph's), ``rewired`` (degree-preserving,
     :func:`~conn2rnn.nulls.rewire_degree_preserving`), ``shuffled`` (weights
@@ -395,6 +396,9 @@ def dynamics_comparison(graph: Any, *, radii: Any = (0.6, 0.9, 1.2, 1.5), n_seed
         Chaotic drive (see :data:`~conn2rnn.analysis.chaotic.SYSTEMS`).
     leak, input_scaling, bias_scaling : float
         Reservoir settings shared by every variant.
+    input_nodes, output_nodes : optional
+        As in :meth:`~conn2rnn.models.ConnectomeReservoir.from_graph` (e.g.
+        ``("Vis",)`` and ``("Default",)``); all nodes by default.
     n_train, n_generate : int
         Teacher-forced and autonomous steps.
     n_drives : int
@@ -430,7 +434,8 @@ def dynamics_comparison(graph: Any, *, radii: Any = (0.6, 0.9, 1.2, 1.5), n_seed
     bases, labels = [], []
     for s in range(n_seeds):
         base = ConnectomeReservoir.from_graph(graph, n_inputs=dim, spectral_radius=None, leak=leak,
-                                              input_scaling=input_scaling, bias_scaling=bias_scaling, seed=s)
+                                              input_scaling=input_scaling, bias_scaling=bias_scaling,
+                                              input_nodes=input_nodes, output_nodes=output_nodes, seed=s)
         mats = {
             "connectome": w,
             "rewired": nulls.rewire_degree_preserving(w, directed=not symmetric, seed=seed + s),
@@ -446,7 +451,8 @@ def dynamics_comparison(graph: Any, *, radii: Any = (0.6, 0.9, 1.2, 1.5), n_seed
     tables = []
     for rho in np.asarray(radii, dtype=np.float64).ravel():
         members = tuple(ConnectomeReservoir.from_arrays(mat, base.W_in, spectral_radius=float(rho), bias=base.bias,
-                                                        leak=base.leak, activation=base.activation)
+                                                        leak=base.leak, activation=base.activation,
+                                                        output_nodes=base.output_nodes)
                         for base, mat in bases)
         ens = ReservoirEnsemble(members, tuple(range(len(members))))
         with warnings.catch_warnings():

@@ -2,11 +2,13 @@
 
 Usage (from the repository root; one CPU thread, a few minutes)::
 
-    python docs/results/dynamics/make_dynamics.py            # table (skipped if present) + summary + figure
+    python docs/results/dynamics/make_dynamics.py            # tables (skipped if present) + summaries + figures
     python docs/results/dynamics/make_dynamics.py --recompute
 
-The full table (one row per variant, seed and spectral radius) is written to
-``comparison.csv``; ``summary.csv`` (n, mean, sd) and ``comparison.png`` are made from it.
+Two settings: inputs and readout on all nodes (``comparison.*``), and inputs on the
+visual network with the readout on the default network (``comparison_vis_default.*``).
+The full tables (one row per variant, seed and spectral radius) are written to
+``<name>.csv``; ``<name>_summary.csv`` (n, mean, sd) and ``<name>.png`` are made from them.
 """
 
 from __future__ import annotations
@@ -37,19 +39,31 @@ def _trained(graph):
     return model
 
 
+SETTINGS = {
+    "comparison": {},
+    "comparison_vis_default": {"input_nodes": ("Vis",), "output_nodes": ("Default",)},
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recompute", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    table_path = HERE / "comparison.csv"
-    if args.recompute or not table_path.exists():
-        graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp")
-        table = dynamics_comparison(graph, radii=RADII, n_seeds=N_SEEDS, trained=_trained(graph))
-        table.to_csv(table_path, index=False)
-    table = pd.read_csv(table_path)
-    summarize_comparison(table).to_csv(HERE / "summary.csv", index=False, float_format="%.4g")
-    plot_dynamics_comparison(table, path=HERE / "comparison.png")
+    graph = trained = None
+    for name, nodes in SETTINGS.items():
+        table_path = HERE / f"{name}.csv"
+        if args.recompute or not table_path.exists():
+            if graph is None:
+                graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp")
+                trained = _trained(graph)
+            table = dynamics_comparison(graph, radii=RADII, n_seeds=N_SEEDS, trained=trained, **nodes)
+            table.to_csv(table_path, index=False)
+        table = pd.read_csv(table_path)
+        summary = "summary.csv" if name == "comparison" else f"{name}_summary.csv"
+        summarize_comparison(table).to_csv(HERE / summary, index=False, float_format="%.4g")
+        plot_dynamics_comparison(table, title=None if name == "comparison" else "inputs: Vis, readout: Default",
+                                 path=HERE / f"{name}.png")
 
 
 if __name__ == "__main__":
