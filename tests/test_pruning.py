@@ -11,6 +11,7 @@ from conn2rnn.fitting import Pruning, train
 from conn2rnn.fitting import _training_utils as U
 from conn2rnn.graph import BrainGraph
 from conn2rnn.models.biornn import BioRNN
+from conn2rnn.regimes import get_regime
 from conn2rnn.tasks import get_task
 
 
@@ -122,8 +123,26 @@ def test_pruning_errors(kwargs, match):
 
 def test_train_rejects_a_non_pruning_and_distance_without_source():
     model, task = _model()
-    with pytest.raises(TypeError, match="pruning must be a conn2rnn.fitting.Pruning"):
-        train(model, task, n_steps=1, pruning={"target_sparsity": 0.5}, progress=False)
+    with pytest.raises(TypeError, match="pruning must be a conn2rnn.fitting.Pruning or a dict"):
+        train(model, task, n_steps=1, pruning=0.5, progress=False)
     bare = BioRNN(task.n_inputs, 5, task.n_outputs)
     with pytest.raises(ValueError, match="method='distance' needs distances"):
         train(bare, task, n_steps=1, pruning=Pruning(0.5, method="distance"), progress=False)
+
+
+def test_pruning_from_its_json_form_equals_the_object():
+    a, task = _model()
+    b, _ = _model()
+    p = Pruning(0.4, begin=0, end=4, every=2, method="distance", regrow=0.1)
+    train(a, task, n_steps=5, pruning=p, **KW)
+    train(b, task, n_steps=5, pruning={k: v for k, v in p.to_dict().items() if k != "distance"}, **KW)
+    assert torch.equal(a.recurrent_mask, b.recurrent_mask) and torch.equal(a.w_rec_raw, b.w_rec_raw)
+
+
+def test_dale_regrowth_can_grow():
+    task = get_task("gonogo")
+    model = BioRNN.from_graph(_graph(), task, get_regime("vanilla", dale=True), n_networks=1, seeds=[0])
+    train(model, task, n_steps=6, pruning=Pruning(0.5, begin=0, end=4, every=2, regrow=0.3), **KW)
+    active = model.recurrent_mask
+    assert torch.count_nonzero(model.w_rec[~active]) == 0
+    assert bool((model.w_rec_raw[active] != 0).all())  # regrown weights are not stuck at |0|

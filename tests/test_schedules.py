@@ -164,3 +164,18 @@ def test_train_schedule_errors(schedules, error, match):
     model, task = _model(regime="vanilla")
     with pytest.raises(error, match=match):
         train(model, task, n_steps=1, batch_size=4, progress=False, schedules=schedules)
+
+
+def test_json_schedules_in_train_equal_the_objects():
+    a, task = _model()
+    b, _ = _model()
+    graph = _graph()
+    kw = dict(n_steps=4, batch_size=4, eval_every=5, eval_batch_size=8, progress=False)
+    train(a, task, schedules={"strength": Schedule("linear", 0.0, 1e-2, duration=4),
+                              "plasticity": PlasticityWave(graph.gradient, n_steps=4, width=0.3)}, **kw)
+    train(b, task, schedules={"strength": {"kind": "linear", "start": 0.0, "end": 1e-2, "duration": 4},
+                              "plasticity": {"kind": "wave", "axis": "gradient", "n_steps": 4, "width": 0.3}}, **kw)
+    for name, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[name]), name
+    with pytest.raises(ValueError, match="schedules\\['plasticity'\\]\\['axis'\\]='sa_axis' needs graph.gradient"):
+        train(b, task, schedules={"plasticity": {"kind": "wave", "axis": "sa_axis", "n_steps": 4}}, **kw)

@@ -164,8 +164,17 @@ def load_checkpoint(directory: str | os.PathLike) -> tuple[dict[str, Any], dict[
 
 
 # ----------------------------------------------------------------------------- schedules
-def check_schedules(schedules: Any, names: Sequence[str]) -> dict[str, Any]:
-    """Validate ``train(schedules=...)``: a dict of known names to callables ``step -> value``."""
+def check_schedules(schedules: Any, names: Sequence[str], graph: Any = None) -> dict[str, Any]:
+    """Validate ``train(schedules=...)``: a dict of known names to schedules.
+
+    A schedule is a callable ``step -> value`` or its JSON form (a dict for
+    :func:`~conn2rnn.fitting.schedules.schedule_from_dict`); a wave's ``axis``
+    may then name a map of ``graph`` (or ``"gradient"``).
+    """
+    from conn2rnn.models._parametrize import node_map
+
+    from .schedules import schedule_from_dict
+
     if schedules is None:
         return {}
     if not isinstance(schedules, dict):
@@ -174,11 +183,21 @@ def check_schedules(schedules: Any, names: Sequence[str]) -> dict[str, Any]:
     unknown = sorted(set(schedules) - set(names))
     if unknown:
         raise ValueError(f"schedules has unknown name(s) {unknown}; valid names are {list(names)}")
+    out = {}
     for name, sched in schedules.items():
+        if isinstance(sched, dict):
+            sched = dict(sched)
+            if sched.get("kind") == "wave" and isinstance(sched.get("axis"), str):
+                if graph is None:
+                    raise ValueError(f"schedules[{name!r}] names the axis {sched['axis']!r}, which needs a model "
+                                     f"built with BioRNN.from_graph")
+                sched["axis"] = node_map(graph, sched["axis"], f"schedules[{name!r}]['axis']")
+            sched = schedule_from_dict(sched)
         if not callable(sched):
-            raise TypeError(f"schedules[{name!r}] must be callable (step -> value), e.g. a Schedule; "
-                            f"got {type(sched).__name__}")
-    return dict(schedules)
+            raise TypeError(f"schedules[{name!r}] must be callable (step -> value), e.g. a Schedule, or its dict "
+                            f"form; got {type(sched).__name__}")
+        out[name] = sched
+    return out
 
 
 def describe_schedules(schedules: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ training is gone. It acts through the mask the forward pass already applies
 zero, and the raw weight and its Adam moments are zeroed at pruning time so no
 optimiser step moves it (Adam's update of a zero moment with a zero gradient is
 exactly zero). Optional regrowth re-enables, at each event, a fraction of the
-kept weights elsewhere at random (starting from zero), as in dynamic sparse
+kept weights elsewhere at random (starting from zero; from a magnitude of 1e-6
+under Dale's law, whose ``|raw|`` has no gradient at zero), as in dynamic sparse
 training.
 
 Sparsity follows the cubic ramp of Zhu & Gupta (2017):
@@ -175,6 +176,9 @@ class Pruning:
         changed = new_mask != mask
         mask.copy_(new_mask)
         model.w_rec_raw.masked_fill_(changed, 0.0)
+        if model.config["dale"]:
+            # |raw| has zero gradient at 0: regrown Dale weights start at a tiny magnitude instead
+            model.w_rec_raw.masked_fill_(changed & new_mask, 1e-6)
         state = optimizer.state.get(model.w_rec_raw, {})
         for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
             if key in state:

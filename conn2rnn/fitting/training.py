@@ -221,8 +221,12 @@ def train(
         a float or (K,) >= 0; ``plasticity`` (N,) or (K, N) >= 0; ``input_mask``
         (N, I) / (K, N, I) and ``output_mask`` (O, N) / (K, O, N) bool; ``lr`` a
         float > 0. The value at step ``t`` is used for the update of step ``t``.
-    pruning : Pruning, optional
-        Prune the recurrent mask at its events (before that step's update).
+        JSON form: a dict such as ``{"kind": "linear", "start": 0.0, "end": 1e-2,
+        "duration": 500}`` or ``{"kind": "wave", "axis": "sa_axis", "n_steps": 1000}``
+        (a wave's axis may name a map of ``model.graph``).
+    pruning : Pruning or dict, optional
+        Prune the recurrent mask at its events (before that step's update); a
+        dict holds :class:`~conn2rnn.fitting.pruning.Pruning`'s fields.
     snapshot_steps : iterable of int, optional
         Record weights and metrics after these numbers of optimiser steps (0:
         before training) in ``TrainResult.snapshots``.
@@ -256,9 +260,12 @@ def train(
         model.set_regime(regime, regime_arrays)
     lr_tau = lr if lr_tau is None else _check_positive(lr_tau, "lr_tau")
     lr_gain = lr if lr_gain is None else _check_positive(lr_gain, "lr_gain")
-    schedules = U.check_schedules(schedules, SCHEDULABLE)
+    schedules = U.check_schedules(schedules, SCHEDULABLE, model.graph)
+    if isinstance(pruning, dict):
+        pruning = Pruning(**pruning)
     if pruning is not None and not isinstance(pruning, Pruning):
-        raise TypeError(f"pruning must be a conn2rnn.fitting.Pruning; got {type(pruning).__name__}")
+        raise TypeError(f"pruning must be a conn2rnn.fitting.Pruning or a dict of its fields; "
+                        f"got {type(pruning).__name__}")
 
     k = model.n_networks
     dtype = model.w_rec_raw.dtype
