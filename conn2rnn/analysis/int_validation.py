@@ -24,6 +24,22 @@ experiment needs to say which it is:
 
 In every comparison the empirical map is the one permuted by the null
 (``x`` of :func:`conn2rnn.analysis.maps.compare_maps`); the model map stays fixed.
+
+Examples
+--------
+One regime, with the options of an analysis section passed through unchanged:
+
+>>> opts = dict(estimator="acf_sum", route="raw", mean=0.5, sd=0.3, washout=100,
+...             n_steps=1200)                                        # doctest: +SKIP
+>>> check = recovery_self_test(**opts, dt_ms=model.dt_ms)            # doctest: +SKIP
+>>> baseline = untrained_baseline(model)          # before or after training  # doctest: +SKIP
+>>> spun, perms = spun_tau_model(model, seed=1)   # then train it like model   # doctest: +SKIP
+>>> ints = {"trained": model_ints(model, **opts), "untrained": model_ints(baseline, **opts),
+...         "spun_tau": model_ints(spun, **opts)}                    # doctest: +SKIP
+>>> nulls = empirical_null_maps(graph.maps["int_hbn"], graph, n_perm=1000)  # doctest: +SKIP
+>>> summary = int_comparison_table(ints, graph.maps["int_hbn"], graph, null_maps=nulls,
+...                                ceiling="sa_axis")                # doctest: +SKIP
+>>> per_network = int_network_table(ints, graph.maps["int_hbn"], graph, null_maps=nulls)  # doctest: +SKIP
 """
 
 from __future__ import annotations
