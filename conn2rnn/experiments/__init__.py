@@ -68,6 +68,8 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, runner: str = "loca
     """
     spec.validate()
     store = ResultStore(Path(out))
-    store.write_spec(spec.to_toml(), overwrite=overwrite)
-    return run_groups([g.to_dict() for g in spec.groups()], execute_group, store, runner=runner,
-                      n_workers=n_workers, scheduler=scheduler, progress=progress)
+    with store.lock():  # one lock from checking the spec to the last group recorded
+        store.write_spec(spec.to_toml(), overwrite=overwrite)
+        return run_groups([g.to_dict() for g in spec.groups()], execute_group, store,
+                          runner=runner, n_workers=n_workers, scheduler=scheduler,
+                          progress=progress)
