@@ -257,6 +257,26 @@ def test_from_graph_per_network_regimes():
         BioRNN.from_graph(g, "gonogo", [get_regime("vanilla"), get_regime("vanilla", dale=True)], n_networks=2)
 
 
+def test_strengths_buffer_is_the_single_source_of_regime_strength():
+    g = _graph()
+    regime = get_regime("embedded")
+    model = BioRNN.from_graph(g, "gonogo", regime, n_networks=2, strengths=[1e-3, 2e-3], dtype=F64)
+    assert [r.strength for r in model.regimes] == [1e-3, 2e-3]
+    with torch.no_grad():
+        model.strengths.copy_(torch.tensor([5e-3, 0.0]))
+    assert [r.strength for r in model.regimes] == [5e-3, 0.0]
+    arrays = resolve_regime(regime, g)
+    torch.testing.assert_close(model.weight_cost()[0],
+                               regime_cost(regime.replace(strength=5e-3), model.w_rec[0], arrays))
+    model.set_regime(regime.replace(strength=9.0), arrays)  # the model's strengths are kept
+    assert model.strengths.tolist() == [5e-3, 0.0]
+    model.regimes = [regime.replace(strength=1e-4), regime.replace(strength=3e-4)]  # assigning sets the buffer
+    assert model.strengths.tolist() == [1e-4, 3e-4]
+    assert model.network(1).regimes[0].strength == 3e-4
+    with pytest.raises(ValueError, match="one regime per network \\(2\\)"):
+        model.regimes = [regime]
+
+
 # ----------------------------------------------------------------------------- errors
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
