@@ -91,9 +91,14 @@ def _model(params: list[dict], context: Mapping[str, Any]) -> BiophysicalReservo
 
 
 def brc_objective(params: list[dict[str, float]], context: dict, seed: int) -> list[float]:
-    """Search evaluator: validation MSE of each parameter set (NaN when a simulation diverged)."""
+    """Search evaluator: validation MSE of each parameter set (NaN when a simulation diverged).
+
+    ``context``: ``condition`` (a key of :data:`CONDITIONS`), ``n_repeats``, ``dt``, ``dtype``,
+    ``network_seed``, ``device`` and optionally ``timing`` (the task's periods in ms).
+    """
     model = _model(params, context)
-    batch = CuedMemory(dt=model.dt_ms).batch(4 * int(context.get("n_repeats", 2)), seed=seed)
+    task = CuedMemory(dt=model.dt_ms, timing=context.get("timing"))
+    batch = task.batch(4 * int(context.get("n_repeats", 2)), seed=seed)
     result = model.simulate(batch.inputs, seed=seed)
     states = filter_spikes(result.spikes, model.record_dt, model.tau_filter_ms)
     out = model.output_nodes()
