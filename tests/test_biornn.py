@@ -263,7 +263,7 @@ def test_strengths_buffer_is_the_single_source_of_regime_strength():
     model = BioRNN.from_graph(g, "gonogo", regime, n_networks=2, strengths=[1e-3, 2e-3], dtype=F64)
     assert [r.strength for r in model.regimes] == [1e-3, 2e-3]
     with torch.no_grad():
-        model.strengths.copy_(torch.tensor([5e-3, 0.0]))
+        model.strengths.copy_(torch.tensor([5e-3, 0.0], dtype=F64))
     assert [r.strength for r in model.regimes] == [5e-3, 0.0]
     arrays = resolve_regime(regime, g)
     torch.testing.assert_close(model.weight_cost()[0],
