@@ -417,7 +417,9 @@ class BioRNN(nn.Module):
         """The K regimes, each with its network's current strength (from ``strengths``), or None."""
         if self._regime_bases is None:
             return None
-        return tuple(r.replace(strength=float(s)) for r, s in zip(self._regime_bases, self.strengths.tolist()))
+        # the shortest decimal of the buffer's dtype: a float32 1e-3 reads back as 0.001
+        values = [float(str(v)) for v in self.strengths.detach().cpu().numpy()]
+        return tuple(r.replace(strength=s) for r, s in zip(self._regime_bases, values))
 
     @regimes.setter
     def regimes(self, value) -> None:
