@@ -43,6 +43,8 @@ CONDITIONS: dict[str, dict[str, Any]] = {
     "AMPA_dend_low_ra": {"cue_synapse": "AMPA_dend", "params": {"ra_ohm_cm": 10.0}},
 }
 
+_MAIN = ("AMPA_soma", "NMDA_soma", "AMPA_dend", "NMDA_dend")
+
 #: Validation MSE after 10 rounds of 100 proposals (Tolley & Jones 2026), approximate.
 PAPER_ERRORS = {"NMDA_soma": 0.9, "NMDA_dend": 0.95, "AMPA_soma": 1.3, "AMPA_dend": 4.5,
                 "NMDA_dend_ampa_kinetics": 4.5, "AMPA_dend_nmda_kinetics": 1.9, "AMPA_dend_low_ra": 0.8}
@@ -181,14 +183,20 @@ def load_spec(path: str | Path) -> dict[str, Any]:
 
 def run_protocol(spec: Mapping[str, Any] | str | Path, outdir: str | Path, *, runner: str = "serial",
                  n_workers: int | None = None, progress: bool = True):
-    """Run (or resume) every (condition, seed) group of a spec into ``outdir``; returns the results table."""
+    """Run (or resume) every (condition, seed) group of a spec into ``outdir``; returns the results table.
+
+    The four cue conditions of the 2 x 2 table run first for every seed, then the variants.
+    """
     from ..experiments.runners import run_groups
     from ..experiments.store import ResultStore
 
     cfg = load_spec(spec) if isinstance(spec, (str, Path)) else {**_RUN_DEFAULTS, **dict(spec)}
     keys = ("n_rounds", "n_proposals", "n_repeats", "eval_repeats", "dt", "dtype", "sampler")
+    main = [c for c in cfg["conditions"] if c in _MAIN]
+    variants = [c for c in cfg["conditions"] if c not in _MAIN]
+    # the 2 x 2 conditions first (every seed), then the variants: a partial run covers the main table
     groups = [{"group_id": f"{cond}-seed{seed}", "run_ids": [f"{cond}-seed{seed}"], "condition": cond,
                "seed": int(seed), **{k: cfg[k] for k in keys}}
-              for seed in cfg["seeds"] for cond in cfg["conditions"]]
+              for block in (main, variants) for seed in cfg["seeds"] for cond in block]
     store = ResultStore(outdir)
     return run_groups(groups, brc_group, store, runner=runner, n_workers=n_workers, progress=progress)
