@@ -14,6 +14,12 @@ An executor is a picklable top-level callable::
 ``workdir`` is the group's own folder in the store (``groups/<group_id>/``): an
 executor that checkpoints there resumes an interrupted group. Workers only compute;
 the driver process alone writes the store's tables and manifest.
+
+Before running anything, :func:`run_groups` takes the store's lock, marks groups
+whose recorded files were altered as incomplete (they run again, with a
+:class:`StoreWarning` naming the file), and, for the 'local' runner, waits for
+worker processes of an earlier, killed sweep to be gone. Local workers watch
+their driver and exit within a fraction of a second when it dies.
 """
 
 from __future__ import annotations

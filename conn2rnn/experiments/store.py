@@ -337,7 +337,8 @@ class ResultStore:
         _atomic_write(self.manifest_path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
     def completed(self) -> set[str]:
-        """Ids of the completed groups."""
+        """Ids of the groups the manifest lists as completed (see :meth:`invalid_groups`
+        for those among them whose files were altered since)."""
         return set(self._manifest())
 
     def is_complete(self, group_id: str) -> bool:
@@ -346,6 +347,7 @@ class ResultStore:
 
     def entry(self, group_id: str) -> dict[str, Any]:
         """The manifest entry of a completed group: ``n_rows``, ``n_curves``,
+        ``sha256`` (file name -> hex digest of ``rows.csv`` and ``curves.csv``),
         ``artifacts``, ``seconds`` (execution time), ``finished`` (UTC time) and
         ``token`` (unique per recording)."""
         manifest = self._manifest()
