@@ -9,7 +9,7 @@ import pytest
 
 from conn2rnn.biophys.cli import main
 from conn2rnn.biophys.experiment import CONDITIONS, PAPER_ERRORS, load_spec, search_space, start_point
-from conn2rnn.biophys.report import SOLVE_THRESHOLD, summarise, write_report
+from conn2rnn.biophys.report import SOLVE_THRESHOLD, dt_check, summarise, write_report
 from conn2rnn.experiments.store import ResultStore
 
 ERRORS = {("NMDA_soma", 0): 1.0, ("NMDA_soma", 1): 1.4, ("AMPA_soma", 0): 1.6, ("AMPA_soma", 1): 2.6,
@@ -50,7 +50,7 @@ def test_summary_numbers(tmp_path):
 
 def test_report_regenerated_from_store(tmp_path):
     _store(tmp_path / "store")
-    assert main(["report", str(tmp_path / "store"), "--docs", str(tmp_path / "docs")]) == 0
+    assert main(["report", str(tmp_path / "store"), "--docs", str(tmp_path / "docs"), "--no-dt-check"]) == 0
     md = (tmp_path / "docs" / "brc_working_memory.md").read_text()
     assert "| NMDA_soma | 0.9 | 1.20 |" in md
     assert "Verdicts agree with the paper for 2 of 3 conditions" in md
@@ -78,3 +78,10 @@ def test_spec_and_search_space(tmp_path):
     bad.write_text("[run]\nrounds = 3\n")
     with pytest.raises(ValueError, match="unknown key"):
         load_spec(bad)
+
+
+def test_dt_check_counts_spikes_at_both_steps():
+    table = dt_check(0.1, currents=(0.0, 1.0), duration_ms=40.0)
+    assert list(table.columns) == ["current_na", "spikes_dt_0.025", "spikes_dt_0.1"]
+    assert table.iloc[0, 1:].tolist() == [0, 0]
+    assert table.iloc[1, 1] > 0 and abs(int(table.iloc[1, 2]) - int(table.iloc[1, 1])) <= 1

@@ -21,7 +21,7 @@ from .analysis import pca_trajectories
 from .experiment import CONDITIONS, PAPER_ERRORS, PAPER_SOLVES
 from .model import filter_spikes
 
-__all__ = ["SOLVE_THRESHOLD", "summarise", "write_report"]
+__all__ = ["SOLVE_THRESHOLD", "dt_check", "summarise", "write_report"]
 
 #: A condition "solves" the task when its error is below half of chance (4).
 SOLVE_THRESHOLD = 2.0
@@ -67,8 +67,31 @@ def _protocol(store_root: Path) -> dict[str, Any]:
     """Search settings read back from the first group's search folder."""
     for cfg in sorted(store_root.glob("groups/*/search/search.json")):
         data = json.loads(cfg.read_text())
-        return {"n_proposals": data["n_proposals"], "sampler": data["sampler"], **data["context"]}
+        return {"n_proposals": data["n_proposals"], "sampler": data["sampler"],
+                "n_parameters": len(data.get("space", [])), **data["context"]}
     return {}
+
+
+def _round_seconds(store_root: Path) -> float:
+    """Mean wall time of one search round (one chunk per round) over every stored search."""
+    times = []
+    for manifest in store_root.glob("groups/*/search/store/manifest.json"):
+        for entry in json.loads(manifest.read_text()).get("groups", {}).values():
+            if entry.get("seconds") is not None:
+                times.append(float(entry["seconds"]))
+    return float(np.mean(times)) if times else float("nan")
+
+
+def dt_check(dt: float, *, currents: tuple[float, ...] = (0.25, 0.5, 1.0),
+             duration_ms: float = 300.0) -> pd.DataFrame:
+    """Spike counts of one E cell in ``duration_ms`` at ``dt`` against the 0.025 ms reference."""
+    from .cells import simulate_cell
+
+    counts = {}
+    for step in (0.025, dt):
+        res = simulate_cell(duration_ms=duration_ms, dt=step, i_inj_na=np.asarray(currents), record_dt=0.5)
+        counts[step] = res.spikes.sum(axis=0)[0, :, 0]
+    return pd.DataFrame({"current_na": currents, "spikes_dt_0.025": counts[0.025], f"spikes_dt_{dt:g}": counts[dt]})
 
 
 def _final(store: Any, group_id: str) -> dict[str, np.ndarray]:
@@ -177,7 +200,7 @@ def _save(fig: Any, figdir: Path, name: str) -> str:
     return name
 
 
-def write_report(store_root: str | Path, docs_dir: str | Path) -> Path:
+def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool = True) -> Path:
     """Write ``brc_working_memory.md``, ``summary.csv`` and figures into ``docs_dir``.
 
     Parameters
@@ -186,6 +209,9 @@ def write_report(store_root: str | Path, docs_dir: str | Path) -> Path:
         Result store of :func:`~conn2rnn.biophys.experiment.run_protocol`.
     docs_dir : path
         Output folder (``docs/reproductions`` in the repository).
+    check_dt : bool
+        Also compare a single cell's f-I spike counts at the protocol's ``dt`` with
+        0.025 ms (:func:`dt_check`, a few seconds) and report the deviation.
 
     Returns
     -------
@@ -210,7 +236,8 @@ def write_report(store_root: str | Path, docs_dir: str | Path) -> Path:
     proto = _protocol(store_root)
     n_rounds = int(curves.groupby("group_id")["round"].max().min() + 1) if not curves.empty else 0
     md = docs_dir / f"{_NAME}.md"
-    md.write_text(_markdown(summary, proto, n_rounds, rho, p, figures))
+    dt_table = dt_check(float(proto["dt"])) if check_dt and proto.get("dt", 0.025) != 0.025 else None
+    md.write_text(_markdown(summary, proto, n_rounds, rho, p, figures, _round_seconds(store_root), dt_table))
     return md
 
 
@@ -219,7 +246,7 @@ def _fmt(x: float) -> str:
 
 
 def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: float,
-              figures: list[str]) -> str:
+              figures: list[str], round_s: float, dt_table: pd.DataFrame | None) -> str:
     lines = [
         "# Biophysical reservoirs: NMDA cues work, dendritic AMPA cues fail",
         "",
@@ -241,6 +268,11 @@ def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: 
         "leave-one-repeat-out ridge (alpha 2) |",
         f"| seeds per condition | 1 network | {int(summary['n_seeds'].max())} (network, cue wiring and "
         "search seed) |",
+        "",
+        f"Searched parameters: {proto.get('n_parameters', 'n/a')} (log conductances of the 8 recurrent "
+        "synapse groups and of the cue and background drive, connection probabilities of the 8 groups, "
+        "leak/Km/CaL/CaT densities of E soma, E dendrite and I cells, Na/K densities of E dendrite and "
+        f"I cells). Mean wall time of one search round: {_fmt(round_s)} s on one shared CPU core.",
         "",
         "Error = validation MSE of the readout (odd-indexed E cells, spike trains filtered with "
         "tau 10 ms) over 250-1000 ms; predicting 0 scores 4 (chance). The final error of each seed is "
@@ -277,6 +309,15 @@ def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: 
                      f"({'solves' if r['paper_solves'] else 'fails'}); ours {_fmt(r['error_mean'])} "
                      f"+- {_fmt(r['error_sd'])} over {r['n_seeds']} seed(s) "
                      f"({'solves' if r['solves'] else 'fails'}): the verdict {status}.")
+    if dt_table is not None:
+        ref, coarse = dt_table.columns[1], dt_table.columns[2]
+        dev = np.abs(dt_table[coarse] - dt_table[ref]) / np.maximum(dt_table[ref], 1)
+        lines += ["", "## Coarser time step", "",
+                  f"The searches ran at dt = {proto['dt']} ms instead of 0.025 ms. A single E cell's spike "
+                  f"counts in 300 ms (currents {', '.join(f'{c:g}' for c in dt_table['current_na'])} nA) "
+                  f"are {', '.join(str(int(v)) for v in dt_table[coarse])} at dt = {proto['dt']} ms against "
+                  f"{', '.join(str(int(v)) for v in dt_table[ref])} at 0.025 ms (largest relative "
+                  f"deviation {100 * dev.max():.1f}%); the integrator refuses dt > 0.1 ms."]
     lines += ["", "## Figures", ""]
     captions = {
         "errors.png": "Final error of every seed (dots) against the paper (red bars); chance is 4.",
