@@ -17,6 +17,8 @@ import pandas as pd
 import torch
 
 import conn2rnn
+from conn2rnn.analysis import compare_maps
+from conn2rnn.analysis.resting import model_timescales
 from conn2rnn.analysis.lesions import lesion_effects
 from conn2rnn.analysis.plasticity import expressivity_sweep, tau_map_correlation
 from conn2rnn.fitting import PlasticityWave, Pruning, evaluate, train
@@ -109,7 +111,7 @@ fig.savefig(FIGURES / "08_gain_sweep.png", dpi=100, bbox_inches="tight")
 
 # %%
 n_steps = 150
-tables, speed = [], {}
+tables, speed, hierarchy = [], {}, {}
 for direction in ("forward", "uniform", "reverse"):
     model = BioRNN.from_graph(graph, gonogo, "embedded", n_networks=2, seeds=[0, 1], tau=200.0,
                               activation="relu", strengths=1e-4)
@@ -118,7 +120,10 @@ for direction in ("forward", "uniform", "reverse"):
                    snapshot_steps=[0, 50, 100, 150], progress=False, eval_every=5, eval_batch_size=64)
     tables.append(result.snapshots.table.assign(regime=direction))
     speed[direction] = result.trials_to_criterion
+    ints = model_timescales(model, dt_ms=model.dt_ms, n_steps=400, washout=50)
+    hierarchy[direction] = [round(compare_maps(graph.maps["sa_axis"], ints[k]).r, 3) for k in range(2)]
 print("trials to 90% accuracy:", speed)
+print("INT vs S-A axis (Spearman rho per network):", hierarchy)
 snapshots = pd.concat(tables)
 print(snapshots.groupby(["regime", "step"])[["accuracy", "modularity", "total_abs_w"]].mean().round(3))
 plot_snapshot_curves(snapshots, metrics=("accuracy", "modularity", "wiring_cost", "total_abs_w"),
@@ -128,16 +133,20 @@ plot_snapshot_curves(snapshots, metrics=("accuracy", "modularity", "wiring_cost"
 # ## Pruning and distractor resistance
 # `Pruning` removes the weakest recurrent weights on a cubic schedule by updating the
 # recurrent mask: a pruned weight and its gradient are exactly zero. We train on
-# delayed match-to-sample, then test with a distractor in the delay at growing strength.
+# delayed match-to-sample, unpruned, pruned to half its weights, or with a spatial
+# (distance-weighted L1) regulariser, then test with a distractor in the delay at
+# growing strength.
 
 # %%
 dms = get_task("dms", sigma=0.5)
 curves = []
-for label, pruning in (("unpruned", None), ("pruned 50%", Pruning(0.5, begin=20, end=120, every=20))):
-    model = BioRNN.from_graph(graph, dms, "vanilla", n_networks=2, seeds=[0, 1], tau=200.0, activation="relu")
+for label, regime, pruning in (("unpruned", "vanilla", None),
+                               ("pruned 50%", "vanilla", Pruning(0.5, begin=20, end=120, every=20)),
+                               ("spatially regularised", "embedded", None)):
+    model = BioRNN.from_graph(graph, dms, regime, n_networks=2, seeds=[0, 1], tau=200.0, activation="relu")
     result = train(model, dms, n_steps=150, lr=3e-3, pruning=pruning, **quiet)
-    if result.active_weights is not None:
-        print(label, "recurrent weights left:", result.active_weights)
+    w = model.w_rec.detach()
+    print(f"{label}: |w| > 1e-3 in {float((w.abs() > 1e-3).float().mean()):.0%} of the recurrent weights")
     for strength in (0.0, 0.5, 1.0, 2.0):
         probe = get_task("dms", sigma=0.5, distractor_prob=1.0, distractor_strength=strength)
         scores = evaluate(model, probe, n_trials=128, seed=1)
