@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from conn2rnn.graph import BrainGraph
+from conn2rnn.models._parametrize import scale_map
 from conn2rnn.models._recurrence import ACTIVATIONS, activation_fn, leaky_recurrence
 from conn2rnn.models.biornn import BioRNN
 from conn2rnn.models.io import load_biornn, save_biornn
@@ -227,3 +228,17 @@ def test_gain_signal_errors():
 
 def test_activation_reference_is_consistent():
     assert set(ACTIVATIONS) >= {"tanh", "relu"} and float(activation_fn("relu")(torch.tensor(0.0))) == 0.0
+
+
+def test_map_based_gain_and_tau_errors_name_the_argument():
+    g = BrainGraph.from_grid((3, 2, 2))
+    bad = np.arange(g.n_nodes, dtype=float)
+    bad[3] = np.nan
+    graph = BrainGraph.from_arrays(g.names, g.coords, gradient=g.coords[:, 0], maps={"flat": np.ones(g.n_nodes)},
+                                   metadata={"synthetic": True})
+    with pytest.raises(ValueError, match="node map for node_gain is constant"):
+        BioRNN.from_graph(graph, "gonogo", node_gain="flat")
+    with pytest.raises(ValueError, match="node map for node_gain must be a finite 1-D array"):
+        scale_map(bad, (0.5, 1.5), "node_gain")
+    with pytest.raises(ValueError, match="gain_range must be a pair"):
+        BioRNN.from_graph(graph, "gonogo", node_gain="gradient", gain_range=1.0)
