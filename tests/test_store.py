@@ -365,3 +365,27 @@ def test_check_folder_name_accepts_plain_names():
     assert check_folder_name("compare-quick_v1.2") == "compare-quick_v1.2"
     with pytest.raises(TypeError, match="spec.name must be a str"):
         check_folder_name(3, "spec.name")
+
+
+@pytest.mark.parametrize("fault", [_truncate, _random_bytes, _delete])
+def test_altered_artifacts_make_the_group_incomplete(tmp_path, fault):
+    import _executors as ex
+    from conn2rnn.experiments.runners import StoreWarning, run_groups
+
+    groups = ex.make_groups(2)
+    store = ResultStore(tmp_path / "exp")
+    run_groups(groups, ex.deterministic, store, runner="serial", progress=False)
+    good = store.artifact_path("g000", "weights")
+    assert good == store.root / "groups" / "g000" / "weights.npz"
+    assert store.entry("g000")["sha256"]["weights.npz"] == store_mod._sha256(good.read_bytes())
+    target = store.workdir("g001") / "weights.npz"
+    fault(target)
+    with pytest.raises(IncompleteGroupError, match=rf"{target} .*conn2rnn run"):
+        store.artifact_path("g001", "weights")
+    with pytest.raises(KeyError, match="no artifact 'model'"):
+        store.artifact_path("g000", "model")
+    assert list(store.invalid_groups()) == ["g001"]
+    with pytest.warns(StoreWarning, match=f"{target}"):
+        run_groups(groups, ex.deterministic, store, runner="serial", progress=False)
+    assert store.invalid_groups() == {} and store.artifact_path("g001", "weights") == target
+    assert [ex.calls(store.workdir(g["group_id"])) for g in groups] == [1, 2]

@@ -413,6 +413,9 @@ class ResultStore:
             with contextlib.suppress(FileNotFoundError):
                 (workdir / "curves.csv").unlink()
         _fsync_dir(workdir)
+        for rel in artifacts.values():
+            if (workdir / rel).is_file():
+                hashes[rel] = _sha256((workdir / rel).read_bytes())
         manifest[group_id] = {
             "n_rows": len(rows), "n_curves": 0 if curves is None else len(curves),
             "sha256": hashes,
@@ -529,8 +532,47 @@ class ResultStore:
         return (f"run `conn2rnn run {spec} --out {self.root}` to redo the group(s) "
                 "(or run_groups() with this store)")
 
+    def _check_artifact(self, gid: str, entry: Mapping[str, Any], rel: str) -> Path:
+        path = self.root / "groups" / gid / rel
+        expected = (entry.get("sha256") or {}).get(rel)
+        if not path.exists():
+            raise IncompleteGroupError(f"{path} is missing although group {gid!r} is listed as "
+                                       "complete")
+        if expected is not None and (not path.is_file()
+                                     or _sha256(path.read_bytes()) != expected):
+            raise IncompleteGroupError(f"{path} was changed after it was recorded (its sha256 "
+                                       "differs from the recorded one): edited, truncated or "
+                                       "corrupted")
+        return path
+
+    def artifact_path(self, group_id: str, name: str) -> Path:
+        """The path of a completed group's artifact, checked against its recorded sha256.
+
+        Parameters
+        ----------
+        group_id : str
+        name : str
+            The artifact's name in the executor's result (``result["artifacts"]``).
+
+        Raises
+        ------
+        KeyError
+            When the group is not complete or has no such artifact.
+        IncompleteGroupError
+            When the file is missing or was changed since it was recorded (the
+            message names it and the command that redoes the group).
+        """
+        entry = self.entry(group_id)
+        if name not in entry["artifacts"]:
+            raise KeyError(f"group {group_id!r} has no artifact {name!r}; it has "
+                           f"{sorted(entry['artifacts'])}")
+        try:
+            return self._check_artifact(group_id, entry, entry["artifacts"][name])
+        except IncompleteGroupError as exc:
+            raise IncompleteGroupError(f"{exc}; {self._fix_hint()}") from None
+
     def invalid_groups(self) -> dict[str, str]:
-        """Groups listed as complete whose row files are missing or altered.
+        """Groups listed as complete whose files (rows, curves, artifacts) are missing or altered.
 
         Returns
         -------
@@ -540,14 +582,14 @@ class ResultStore:
         """
         problems = {}
         for gid, entry in sorted(self._manifest().items()):
-            for kind in ("rows", "curves"):
-                if kind == "curves" and not entry.get("n_curves"):
-                    continue
-                try:
-                    self._load_group_file(gid, entry, kind)
-                except IncompleteGroupError as exc:
-                    problems[gid] = str(exc)
-                    break
+            try:
+                for kind in ("rows", "curves"):
+                    if kind == "rows" or entry.get("n_curves"):
+                        self._load_group_file(gid, entry, kind)
+                for rel in entry.get("artifacts", {}).values():
+                    self._check_artifact(gid, entry, rel)
+            except IncompleteGroupError as exc:
+                problems[gid] = str(exc)
         return problems
 
     def discard(self, group_ids: Sequence[str]) -> None:
