@@ -33,7 +33,7 @@ def _model(k=2, regime="embedded", **kw):
     return BioRNN.from_graph(_graph(), task, regime, n_networks=k, seeds=range(k), **kw), task
 
 
-KW = dict(batch_size=4, eval_every=5, eval_batch_size=8, progress=False)
+KW = {"batch_size": 4, "eval_every": 5, "eval_batch_size": 8, "progress": False}
 
 
 def test_tau_and_gain_have_their_own_learning_rates():

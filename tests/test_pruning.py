@@ -33,7 +33,7 @@ def _model(k=2, **kw):
     return BioRNN.from_graph(_graph(), task, "vanilla", n_networks=k, seeds=range(k), **kw), task
 
 
-KW = dict(batch_size=4, eval_every=10, eval_batch_size=8, progress=False)
+KW = {"batch_size": 4, "eval_every": 10, "eval_batch_size": 8, "progress": False}
 
 
 def test_sparsity_ramp_is_cubic():
@@ -62,7 +62,7 @@ def test_pruned_weights_gradients_and_moments_are_exactly_zero():
 
 
 def test_magnitude_keeps_the_strongest_and_distance_prunes_long_connections_first():
-    model, task = _model(k=1)
+    model, _ = _model(k=1)
     model.eval()
     w = model.w_rec.detach().abs()[0].flatten()
     allowed = model.recurrent_mask.clone()

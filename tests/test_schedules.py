@@ -15,7 +15,6 @@ from conn2rnn.fitting import PlasticityWave, Schedule, train
 from conn2rnn.fitting.schedules import schedule_from_dict
 from conn2rnn.graph import BrainGraph
 from conn2rnn.models.biornn import BioRNN
-from conn2rnn.regimes import get_regime
 from conn2rnn.tasks import get_task
 
 
@@ -116,7 +115,7 @@ def test_plasticity_scales_adams_update_exactly():
     n = model.n_nodes
     mult = np.where(np.arange(n) % 2 == 0, 1.0, 0.0)
     w0 = model.w_rec_raw.detach().clone()
-    kw = dict(n_steps=3, batch_size=4, eval_every=5, eval_batch_size=8, progress=False)
+    kw = {"n_steps": 3, "batch_size": 4, "eval_every": 5, "eval_batch_size": 8, "progress": False}
     train(model, task, schedules={"plasticity": Schedule("constant", mult)}, **kw)
     train(ref, task, **kw)
     frozen = mult == 0
@@ -170,7 +169,7 @@ def test_json_schedules_in_train_equal_the_objects():
     a, task = _model()
     b, _ = _model()
     graph = _graph()
-    kw = dict(n_steps=4, batch_size=4, eval_every=5, eval_batch_size=8, progress=False)
+    kw = {"n_steps": 4, "batch_size": 4, "eval_every": 5, "eval_batch_size": 8, "progress": False}
     train(a, task, schedules={"strength": Schedule("linear", 0.0, 1e-2, duration=4),
                               "plasticity": PlasticityWave(graph.gradient, n_steps=4, width=0.3)}, **kw)
     train(b, task, schedules={"strength": {"kind": "linear", "start": 0.0, "end": 1e-2, "duration": 4},

@@ -12,15 +12,14 @@
 # %%
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
 import conn2rnn
 from conn2rnn.analysis import compare_maps
-from conn2rnn.analysis.resting import model_timescales
 from conn2rnn.analysis.lesions import lesion_effects
 from conn2rnn.analysis.plasticity import expressivity_sweep, tau_map_correlation
+from conn2rnn.analysis.resting import model_timescales
 from conn2rnn.fitting import PlasticityWave, Pruning, evaluate, train
 from conn2rnn.models import BioRNN, ConnectomeReservoir
 from conn2rnn.plotting import plot_map_scatter
@@ -32,7 +31,7 @@ FIGURES = Path("tutorial_figures")
 FIGURES.mkdir(exist_ok=True)
 graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp", maps=["sa_axis", "int_hbn"])
 gonogo = get_task("gonogo")
-quiet = dict(progress=False, eval_every=25, eval_batch_size=64)
+quiet = {"progress": False, "eval_every": 25, "eval_batch_size": 64}
 
 # %% [markdown]
 # ## Learnable time constants

@@ -10,7 +10,8 @@ weight ``w[target, source]``. Lesioned models are copies; the original is untouc
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd

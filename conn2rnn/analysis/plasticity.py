@@ -26,7 +26,7 @@ from .expressivity import memory_capacity
 from .lyapunov import _ACTIVATIONS_NP, lyapunov_spectrum
 from .maps import compare_maps, spin_nulls, surrogate_nulls
 
-__all__ = ["tau_map_correlation", "expressivity_sweep", "scaled_leaky_model"]
+__all__ = ["expressivity_sweep", "scaled_leaky_model", "tau_map_correlation"]
 
 
 def _node_map(values: Any, n: int, name: str) -> np.ndarray:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Pruning", "PRUNING_METHODS"]
+__all__ = ["PRUNING_METHODS", "Pruning"]
 
 PRUNING_METHODS: tuple[str, ...] = ("magnitude", "distance")
 
@@ -152,8 +152,8 @@ class Pruning:
         counts = np.zeros(model.n_networks, dtype=np.int64)
         new_mask = np.zeros_like(masks)
         for k in range(model.n_networks):
-            n_keep = min(int(round(int(allowed_np[k].sum()) * (1.0 - sparsity))), int(masks[k].sum()))
-            n_regrow = int(round(self.regrow * n_keep))
+            n_keep = min(round(int(allowed_np[k].sum()) * (1.0 - sparsity)), int(masks[k].sum()))
+            n_regrow = round(self.regrow * n_keep)
             score = w[k]
             if distances[k] is not None:
                 d = distances[k]

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Schedule", "PlasticityWave", "schedule_from_dict", "SCHEDULE_KINDS", "WAVE_DIRECTIONS"]
+__all__ = ["SCHEDULE_KINDS", "WAVE_DIRECTIONS", "PlasticityWave", "Schedule", "schedule_from_dict"]
 
 SCHEDULE_KINDS: tuple[str, ...] = ("constant", "linear", "cosine", "step", "custom")
 WAVE_DIRECTIONS: tuple[str, ...] = ("forward", "reverse", "uniform")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Snapshots", "SNAPSHOT_METRICS", "save_snapshots", "load_snapshots", "snapshot_metrics"]
+__all__ = ["SNAPSHOT_METRICS", "Snapshots", "load_snapshots", "save_snapshots", "snapshot_metrics"]
 
 SNAPSHOT_METRICS: tuple[str, ...] = (
     "total_abs_w", "sparsity", "wiring_cost", "modularity", "small_worldness", "accuracy")
@@ -88,7 +88,7 @@ class SnapshotRecorder:
             vals = list(steps)
             if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in vals):
                 raise ValueError(f"snapshot_steps must be ints >= 0 (optimiser steps done); got {vals!r}")
-            self.steps = tuple(sorted(set(int(s) for s in vals)))
+            self.steps = tuple(sorted({int(s) for s in vals}))
         self.density, self.n_rand = density, n_rand
         graph = model.graph
         self.distance = None if graph is None else np.asarray(graph.distance("euclidean"), dtype=np.float64)
