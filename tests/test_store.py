@@ -382,6 +382,8 @@ def test_altered_artifacts_make_the_group_incomplete(tmp_path, fault):
     fault(target)
     with pytest.raises(IncompleteGroupError, match=rf"{target} .*conn2rnn run"):
         store.artifact_path("g001", "weights")
+    with pytest.raises(IncompleteGroupError, match=rf"{target} .*refusing"):
+        ResultStore(store.root).results()  # a report would read the artifact: refused
     with pytest.raises(KeyError, match="no artifact 'model'"):
         store.artifact_path("g000", "model")
     assert list(store.invalid_groups()) == ["g001"]

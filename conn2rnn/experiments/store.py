@@ -240,6 +240,7 @@ class ResultStore:
         (self.root / "groups").mkdir(parents=True, exist_ok=True)
         self._cache: dict[tuple[str, str, str], pd.DataFrame] = {}
         self._lock_depth = 0
+        self._digests: dict[Path, tuple[int, int, str]] = {}  # path -> (mtime_ns, size, sha256)
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.root)!r}, completed={len(self.completed())})"
@@ -538,12 +539,20 @@ class ResultStore:
         if not path.exists():
             raise IncompleteGroupError(f"{path} is missing although group {gid!r} is listed as "
                                        "complete")
-        if expected is not None and (not path.is_file()
-                                     or _sha256(path.read_bytes()) != expected):
+        if expected is not None and (not path.is_file() or self._digest(path) != expected):
             raise IncompleteGroupError(f"{path} was changed after it was recorded (its sha256 "
                                        "differs from the recorded one): edited, truncated or "
                                        "corrupted")
         return path
+
+    def _digest(self, path: Path) -> str:
+        """sha256 of a file, re-read only when its size or modification time changed."""
+        stat = path.stat()
+        cached = self._digests.get(path)
+        if cached is None or cached[:2] != (stat.st_mtime_ns, stat.st_size):
+            cached = (stat.st_mtime_ns, stat.st_size, _sha256(path.read_bytes()))
+            self._digests[path] = cached
+        return cached[2]
 
     def artifact_path(self, group_id: str, name: str) -> Path:
         """The path of a completed group's artifact, checked against its recorded sha256.
@@ -614,6 +623,9 @@ class ResultStore:
                 continue
             try:
                 frames.append(self._load_group_file(gid, entry, kind))
+                if kind == "rows":  # a table is only as good as the artifacts beside it
+                    for rel in entry.get("artifacts", {}).values():
+                        self._check_artifact(gid, entry, rel)
             except IncompleteGroupError as exc:
                 problems.append(str(exc))
         if problems:
@@ -631,6 +643,13 @@ class ResultStore:
             Columns ``group_id``, ``run_id``, ``metric``, ``value`` then the labels;
             groups ordered by id, rows in the executor's order. Each completed group
             appears exactly once; incomplete groups never.
+
+        Raises
+        ------
+        IncompleteGroupError
+            When a completed group's rows or artifacts were changed, truncated or
+            deleted since they were recorded (checked against their sha256); the
+            message names the file and the command that redoes the group.
         """
         frames = [f for f in self._frames("rows") if len(f)]
         if not frames:
