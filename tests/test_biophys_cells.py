@@ -44,7 +44,8 @@ def test_passive_steady_state_attenuation(site):
 def test_dendrite_to_soma_attenuates_more_than_soma_to_dendrite():
     geo = e_cell_geometry()
     g_ls, g_ld = 0.1 * geo.soma_area_cm2 * 1e6, 0.1 * geo.dend_area_cm2 * 1e6
-    assert geo.g_couple_ns / (geo.g_couple_ns + g_ls) < 0.25 < 0.8 < geo.g_couple_ns / (geo.g_couple_ns + g_ld)
+    assert geo.g_couple_ns / (geo.g_couple_ns + g_ls) < 0.25
+    assert geo.g_couple_ns / (geo.g_couple_ns + g_ld) > 0.8
 
 
 @pytest.mark.parametrize("name", ["AMPA", "NMDA", "GABA_A"])

@@ -5,9 +5,18 @@ import numpy as np
 import pytest
 import torch
 
-from conn2rnn.biophys import (BiophysicalReservoir, CuedMemory, DivergedError, attractor_separation,
-                              default_parameters, dimensionality, filter_spikes, memory_error,
-                              ring_lattice, wiring_from_graph)
+from conn2rnn.biophys import (
+    BiophysicalReservoir,
+    CuedMemory,
+    DivergedError,
+    attractor_separation,
+    default_parameters,
+    dimensionality,
+    filter_spikes,
+    memory_error,
+    ring_lattice,
+    wiring_from_graph,
+)
 from conn2rnn.biophys.engine import SimResult
 from conn2rnn.biophys.network import build_circuit, stack_parameters
 from conn2rnn.graph import BrainGraph

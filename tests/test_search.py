@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("optuna")
 
-from conn2rnn.experiments.runners import SweepError  # noqa: E402
-from conn2rnn.fitting.search import SearchParameter, reservoir_objective, run_search  # noqa: E402
+from conn2rnn.experiments.runners import SweepError
+from conn2rnn.fitting.search import SearchParameter, reservoir_objective, run_search
 
 SPACE = {"a": (-2.0, 2.0), "b": (0.01, 10.0, "log")}
 

@@ -27,8 +27,20 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["CHANNELS", "E_CA", "E_K", "E_L", "E_NA", "MG_MM", "RECEPTORS", "Receptor", "VT",
-           "gate_steady_state", "mg_block", "receptor"]
+__all__ = [
+    "CHANNELS",
+    "E_CA",
+    "E_K",
+    "E_L",
+    "E_NA",
+    "MG_MM",
+    "RECEPTORS",
+    "VT",
+    "Receptor",
+    "gate_steady_state",
+    "mg_block",
+    "receptor",
+]
 
 CHANNELS = ("na", "k", "km", "cal", "cat", "leak")
 E_NA, E_K, E_L, E_CA = 50.0, -90.0, -70.0, 120.0

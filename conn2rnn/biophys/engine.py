@@ -26,8 +26,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from .channels import CHANNELS, E_L, PULSE_MM, PULSE_MS, VT, Receptor, advance_gates, \
-    channel_conductances, gate_steady_state, mg_block
+from .channels import (
+    CHANNELS,
+    E_L,
+    PULSE_MM,
+    PULSE_MS,
+    VT,
+    Receptor,
+    advance_gates,
+    channel_conductances,
+    gate_steady_state,
+    mg_block,
+)
 
 __all__ = ["MAX_DT_MS", "Circuit", "SimResult", "SpikeSource", "check_dt", "run"]
 

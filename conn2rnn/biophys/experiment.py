@@ -19,8 +19,9 @@ Conditions (cue synapse onto the even-indexed E cells):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,8 +31,16 @@ from .model import BiophysicalReservoir, filter_spikes
 from .network import GROUPS, default_parameters
 from .task import CuedMemory, memory_error
 
-__all__ = ["CONDITIONS", "PAPER_ERRORS", "brc_objective", "brc_group", "load_spec", "run_protocol",
-           "search_space", "start_point"]
+__all__ = [
+    "CONDITIONS",
+    "PAPER_ERRORS",
+    "brc_group",
+    "brc_objective",
+    "load_spec",
+    "run_protocol",
+    "search_space",
+    "start_point",
+]
 
 CONDITIONS: dict[str, dict[str, Any]] = {
     "AMPA_soma": {"cue_synapse": "AMPA_soma"},

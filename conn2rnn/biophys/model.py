@@ -18,7 +18,8 @@ readouts see the odd-indexed E cells (no cue input).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -176,10 +177,10 @@ class BiophysicalReservoir:
         return self.cue_rate_hz * np.clip(x[..., 2:3], 0.0, None) * tuning
 
     def _sources(self, rates: np.ndarray) -> tuple[SpikeSource, ...]:
-        n_e, n_i = self.wiring.n_e, self.wiring.n_i
+        n_e = self.wiring.n_e
         k, m, area = self.n_networks, self.circuit.n_comp, self.circuit.area_cm2.cpu().numpy()
         p = self.params
-        to_t = lambda a: torch.tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
+        to_t = lambda a: torch.tensor(a, dtype=self.dtype, device=self.device)
         off = 0 if self.cue_compartment == "soma" else n_e
         w_cue = np.zeros((k, m, self.n_cue))
         w_cue[:, off:off + n_e] = self.cue_e_mask[None] * (p["g_cue_e"][:, None, None] * 1e-6

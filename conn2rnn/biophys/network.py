@@ -30,8 +30,9 @@ the E cells' axial resistivity. External drive (``g_cue_e``, ``g_cue_i``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch

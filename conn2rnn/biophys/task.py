@@ -14,7 +14,8 @@ over folds and outputs. Predicting 0 throughout scores 4 (chance).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
