@@ -242,3 +242,9 @@ def test_map_based_gain_and_tau_errors_name_the_argument():
         scale_map(bad, (0.5, 1.5), "node_gain")
     with pytest.raises(ValueError, match="gain_range must be a pair"):
         BioRNN.from_graph(graph, "gonogo", node_gain="gradient", gain_range=1.0)
+
+
+def test_readout_only_models_freeze_learnable_tau_and_gain():
+    model = BioRNN(3, 5, 2, tau=50.0, learn_tau=True, node_gain=1.0, learn_gain=True, trainable=False)
+    assert not model.tau_raw.requires_grad and not model.node_gain.requires_grad
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {"w_out_raw", "b_out"}

@@ -234,12 +234,12 @@ class BioRNN(nn.Module):
         for name, shape in shapes.items():
             frozen = not config["trainable"] and name in ("w_rec_raw", "w_in_raw", "b_rec")
             self.register_parameter(name, nn.Parameter(torch.zeros(shape, dtype=dtype), requires_grad=not frozen))
-        learnable = {"tau_raw": config.get("learn_tau", False),
-                     "node_gain": config.get("learn_gain", False) and config["trainable"]}
+        # learnable time constants and gains are parameters, frozen with the weights (trainable=False)
+        learnable = {"tau_raw": config.get("learn_tau", False), "node_gain": config.get("learn_gain", False)}
         for name, value in buffers.items():
             value = value.to(torch.bool) if name.endswith("_mask") else value.to(dtype)
             if learnable.get(name):
-                self.register_parameter(name, nn.Parameter(value.clone()))
+                self.register_parameter(name, nn.Parameter(value.clone(), requires_grad=config["trainable"]))
             else:
                 self.register_buffer(name, value.clone())
         self._alpha_scalar = None
