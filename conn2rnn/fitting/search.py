@@ -261,9 +261,9 @@ def run_search(space: Any, evaluator: Callable | str, *, outdir: str | Path, n_r
             trials = [t for t in study.get_trials(deepcopy=False)
                       if t.user_attrs.get("round") == rnd and t.state == optuna.trial.TrialState.RUNNING]
             while len(trials) < n_proposals:
-                trial = study.ask(dists)
+                trial = study.ask(dists)  # a Trial; like the FrozenTrials above it has .number, .params
                 trial.set_user_attr("round", rnd)
-                trials.append(study._storage.get_trial(trial._trial_id))
+                trials.append(trial)
             trials = sorted(trials, key=lambda t: t.number)[:n_proposals]
             groups = []
             for c, idx in enumerate(np.array_split(np.arange(len(trials)), chunks)):
