@@ -248,3 +248,14 @@ def test_readout_only_models_freeze_learnable_tau_and_gain():
     model = BioRNN(3, 5, 2, tau=50.0, learn_tau=True, node_gain=1.0, learn_gain=True, trainable=False)
     assert not model.tau_raw.requires_grad and not model.node_gain.requires_grad
     assert {n for n, p in model.named_parameters() if p.requires_grad} == {"w_out_raw", "b_out"}
+
+
+def test_freezing_a_gain_model_keeps_its_dynamics():
+    from conn2rnn.models.toggle import freeze
+
+    model = BioRNN(1, 6, 1, n_networks=2, tau=np.linspace(20, 100, 6), node_gain=np.linspace(0.2, 2.0, 6),
+                   dtype=F64)
+    x = np.random.default_rng(0).uniform(-1, 1, (30, 2, 1))
+    np.testing.assert_allclose(freeze(model).states(x), model.states(x), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="gain_channel"):
+        freeze(BioRNN(2, 4, 1, gain_channel=1))

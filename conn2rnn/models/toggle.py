@@ -137,10 +137,11 @@ def freeze(model: Any, *, noise: float = 0.0) -> ReservoirEnsemble:
     if activation not in ENGINE_ACTIVATIONS:
         raise ValueError(f"freeze supports activations {list(ENGINE_ACTIVATIONS)}; this model uses "
                          f"{activation!r} (train with activation='tanh' to freeze it)")
-    w = model.w_rec.detach().double().numpy()
-    w_in = model.w_in.detach().double().numpy()
-    bias = model.b_rec.detach().double().numpy()
-    leak = (model.config["dt"] / model.tau.double()).numpy()
+    if model.config.get("gain_channel") is not None:
+        raise ValueError("freeze cannot carry a gain signal from an input channel (gain_channel) into a "
+                         "reservoir; build the model without gain_channel")
+    p = model.leaky_parameters()  # node gains folded into W, W_in and the bias
+    w, w_in, bias, leak = p.w, p.w_in, p.bias, p.leak
     out_mask = model.output_mask.numpy()
     members = []
     for k in range(model.n_networks):
