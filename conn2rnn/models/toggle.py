@@ -120,6 +120,7 @@ def freeze(model: Any, *, noise: float = 0.0) -> ReservoirEnsemble:
     Network ``k`` becomes a reservoir with ``W = model.w_rec[k]``, ``W_in =
     model.w_in[k]``, bias ``model.b_rec[k]``, leak ``dt / tau[k]`` and output
     nodes where ``model.w_out[k]`` may be non-zero; fit a fresh readout on it.
+    Node gains are folded in (rows of ``W``, ``W_in`` and the bias times ``g``).
 
     Parameters
     ----------
