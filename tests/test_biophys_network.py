@@ -169,3 +169,13 @@ def test_float32_option_runs():
     model = BiophysicalReservoir({}, dt=0.1, dtype=torch.float32)
     res = model.simulate(np.zeros((20, 1, 3)), seed=0)
     assert res.spikes.shape == (20, 1, 1, 75) and not res.diverged.any()
+
+
+def test_filter_spikes_closed_form():
+    counts = np.ones((400, 1))  # one spike per 1 ms bin: 1000 Hz
+    x = filter_spikes(counts, 1.0, 10.0)
+    steady = 1.0 / (1.0 - np.exp(-0.1))
+    assert x[-1, 0] == pytest.approx(steady)
+    np.testing.assert_allclose(x[:3, 0], [1.0, 1.0 + np.exp(-0.1), 1.0 + np.exp(-0.1) + np.exp(-0.2)])
+    with pytest.raises(ValueError, match="tau_ms must be > 0"):
+        filter_spikes(counts, 1.0, 0.0)

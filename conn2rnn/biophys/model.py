@@ -12,7 +12,10 @@ which drive the even-indexed E cells (probability ``cue_p``) through the chosen
 cue synapse and every I cell (probability ``cue_p``) through AMPA at the soma.
 Each cell also gets private background Poisson spikes (``noise_rate_hz``) through
 an AMPA synapse at the soma. ``states`` returns the somatic spike trains filtered
-by ``exp(-t / tau_filter_ms)`` (spikes/s), the nodes being the cells ``[E, I]``;
+by ``exp(-t / tau_filter_ms)`` (each spike adds 1, so a cell firing at rate ``r``
+sits near ``r * tau``, of order 1, like the reference's synaptic rate traces; this
+scale is what makes the ridge penalty ``alpha = 2`` meaningful), the nodes being the
+cells ``[E, I]``;
 readouts see the odd-indexed E cells (no cue input).
 """
 
@@ -51,7 +54,10 @@ class DivergedError(RuntimeError):
 
 
 def filter_spikes(spikes: np.ndarray, record_dt: float, tau_ms: float) -> np.ndarray:
-    """Exponentially filtered spike trains in spikes/s: ``x[t] = x[t-1] e^(-dt/tau) + n[t] / tau``.
+    """Exponentially filtered spike trains: ``x[t] = x[t-1] e^(-dt/tau) + n[t]`` (dimensionless).
+
+    Each spike adds 1 and decays with ``tau_ms``; a steady rate ``r`` (Hz) gives a
+    mean of about ``r * tau_ms / 1000`` (for ``tau_ms`` much longer than a bin).
 
     Parameters
     ----------
@@ -64,9 +70,8 @@ def filter_spikes(spikes: np.ndarray, record_dt: float, tau_ms: float) -> np.nda
     decay = np.exp(-record_dt / tau_ms)
     out = np.empty_like(counts)
     acc = np.zeros(counts.shape[1:])
-    scale = 1e3 / tau_ms
     for t in range(counts.shape[0]):
-        acc = acc * decay + counts[t] * scale
+        acc = acc * decay + counts[t]
         out[t] = acc
     return out
 
@@ -209,7 +214,7 @@ class BiophysicalReservoir:
                    seed=0 if seed is None else int(seed))
 
     def states(self, inputs: Any, *, seed: int | None = None, x0: Any = None) -> np.ndarray:
-        """Filtered spike trains ``(T, K, B, N)`` (spikes/s) of every cell.
+        """Filtered spike trains ``(T, K, B, N)`` of every cell (see :func:`filter_spikes`).
 
         Raises
         ------

@@ -146,7 +146,7 @@ def _figures(store: Any, results: pd.DataFrame, summary: pd.DataFrame, curves: p
     for ax, cond in zip(axes[0], show):
         d = finals[cond]
         n_e = int(d["n_e"])
-        rate = filter_spikes(d["spikes"][..., :n_e], float(d["record_dt"]), 25.0)
+        rate = filter_spikes(d["spikes"][..., :n_e], float(d["record_dt"]), 25.0) * 1e3 / 25.0  # Hz
         for c in range(4):
             cells = np.argsort(d["cue_drive"][c])[::-1][:5]
             trials = d["conditions"] == c
