@@ -16,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-__all__ = ["add_arguments", "main"]
+__all__ = ["add_arguments", "main", "run_args"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,11 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="skip the single-cell comparison of the protocol's dt with 0.025 ms")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="conn2rnn-brc", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
+def run_args(args: argparse.Namespace) -> int:
+    """Execute parsed ``run``/``report`` arguments (from :func:`add_arguments`); returns the exit status."""
     if args.brc_command == "run":
         from .experiment import run_protocol
 
@@ -52,6 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = write_report(args.store, args.docs, check_dt=not args.no_dt_check)
     print(f"wrote {path}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="conn2rnn-brc", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    return run_args(parser.parse_args(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover
