@@ -143,6 +143,10 @@ def test_reservoir_bias_of_the_wrong_length():
         ConnectomeReservoir(w, w_in, bias="zero")
     res = ConnectomeReservoir(w, w_in, bias=[0.1, 0.2, 0.3, 0.4])
     assert res.bias.tolist() == [0.1, 0.2, 0.3, 0.4]
+    with pytest.raises(ValueError, match=r"noise \(a standard deviation\) must be a number >= 0"):
+        ConnectomeReservoir(w, w_in, noise=-0.1)
+    with pytest.raises(TypeError, match="noise .* must be a number; got True"):
+        ConnectomeReservoir(w, w_in, noise=True)
 
 
 # --------------------------------------------------------------------- datasets

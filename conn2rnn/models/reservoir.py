@@ -17,7 +17,6 @@ Two pitfalls are handled on purpose:
 from __future__ import annotations
 
 import functools
-import numbers
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
@@ -25,7 +24,7 @@ import numpy as np
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
 
-from conn2rnn._validation import check_seed, square_matrix
+from conn2rnn._validation import check_float, check_int, check_seed, square_matrix
 from conn2rnn.models.engine import ACTIVATIONS, simulate
 
 __all__ = [
@@ -105,8 +104,7 @@ def scale_spectral_radius(w: Any, target: float) -> np.ndarray:
         If ``w`` is all zero or nilpotent (spectral radius 0, e.g. a feed-forward
         graph without cycles): no factor can give it a nonzero spectral radius.
     """
-    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not np.isfinite(target) or target < 0:
-        raise ValueError(f"target spectral radius must be a finite number >= 0; got {target!r}")
+    target = check_float(target, "target spectral radius", low=0.0)
     arr = square_matrix(w, "w")
     if not np.any(arr):
         raise ValueError("w is all zero: a matrix without edges has spectral radius 0 and cannot be "
@@ -271,8 +269,7 @@ class ConnectomeReservoir:
                 raise ValueError(f"{label} has indices outside 0..{n - 1}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}")
-        if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0 or not np.isfinite(noise):
-            raise ValueError(f"noise must be a finite standard deviation >= 0; got {noise!r}")
+        noise = check_float(noise, "noise (a standard deviation)", low=0.0)
         leak_arr = np.array(leak, dtype=np.float64)
         if leak_arr.shape not in ((), (n,)) or not np.all((leak_arr > 0) & (leak_arr <= 1)):
             raise ValueError(f"leak must be a number or an ({n},) array in (0, 1]; got {leak!r}")
@@ -374,8 +371,7 @@ class ConnectomeReservoir:
         if getattr(graph, "connectome", None) is None:
             raise ValueError("graph has no connectome; load one (load_atlas(..., connectome='enigma_hcp')) "
                              "or attach one with graph.with_connectome(w)")
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral) or n_inputs < 1:
-            raise ValueError(f"n_inputs must be an integer >= 1; got {n_inputs!r}")
+        n_inputs = check_int(n_inputs, "n_inputs", low=1)
         n = graph.n_nodes
         seed = None if seed is None else check_seed(seed)
         sign_ss, in_ss, bias_ss = np.random.SeedSequence(seed).spawn(3)
