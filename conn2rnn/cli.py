@@ -150,6 +150,13 @@ def _cmd_spec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_writeup(args: argparse.Namespace) -> int:
+    from .experiments.writeup import write_reproduction
+
+    print(f"write-up written to {write_reproduction(args.dir, args.out)}")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .experiments import write_report
 
@@ -201,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     spec = sub.add_parser("spec", help="list the shipped specs, or print one to copy and edit")
     spec.add_argument("name", nargs="?", default=None, help="a shipped spec (e.g. compare-quick)")
     spec.set_defaults(func=_cmd_spec)
+
+    writeup = sub.add_parser("writeup", help="summary tables, statistics and figures of an experiment "
+                                             "for a reproduction document")
+    writeup.add_argument("dir", help="the experiment folder")
+    writeup.add_argument("out", help="output folder, e.g. docs/reproductions/NAME")
+    writeup.set_defaults(func=_cmd_writeup)
 
     report = sub.add_parser("report", help="rebuild the figures and report of an experiment folder")
     report.add_argument("dir")

@@ -55,7 +55,8 @@ from .constraints import (
     output_mask,
 )
 
-__all__ = ["SPATIAL_COSTS", "Regime", "RegimeArrays", "REGIMES", "get_regime", "resolve_regime", "regime_cost"]
+__all__ = ["SPATIAL_COSTS", "Regime", "RegimeArrays", "REGIMES", "get_regime", "resolve_regime", "regime_cost",
+           "regime_tau"]
 
 #: Spatial costs by name: ``SPATIAL_COSTS.get(name)(w, d, regime) -> (K,) or 0-d tensor``
 #: for weights ``w`` ((N, N) or (K, N, N)) and the regime's distance kernel ``d``.
@@ -66,6 +67,7 @@ SPATIAL_COSTS.register("communicability", lambda w, d, regime: communicability_c
     w, d, detach=regime.communicability_detach))
 SPATIAL_COSTS.register("kernel_correlation", lambda w, d, regime: kernel_correlation_cost(w, -d))
 DISTANCES = ("euclidean", "gradient", "geodesic", "uniform")
+TAU_NULLS = ("none", "spin", "shuffle")
 SPARSITY_MASKS = ("none", "connectome")
 
 _BOOL_FIELDS = ("io_masking", "communicability_detach", "dale", "trainable")
@@ -137,6 +139,17 @@ class Regime:
         Fraction of excitatory nodes when ``dale`` is True.
     trainable : bool
         False builds a reservoir (recurrent weights fixed, readout only).
+    tau_map : str, optional
+        Heterogeneous time constants: ``"gradient"`` or the name of a graph map
+        along which each node's time constant rises linearly onto ``tau_range``.
+        None keeps the model's own ``tau``.
+    tau_range : (float, float)
+        ``(tau_min, tau_max)`` in ms for ``tau_map``.
+    tau_null : {"none", "spin", "shuffle"}
+        Control for an imposed hierarchy: the ``tau_map`` values are permuted
+        across nodes per network seed, by a spin of the sphere (keeping spatial
+        autocorrelation) or uniformly at random; the set of time constants is
+        unchanged, only its alignment with the brain is broken.
     """
 
     name: str
@@ -155,6 +168,9 @@ class Regime:
     dale: bool = False
     excitatory_fraction: float = 0.8
     trainable: bool = True
+    tau_map: str | None = None
+    tau_range: tuple[float, float] = (100.0, 1000.0)
+    tau_null: str = "none"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -182,11 +198,26 @@ class Regime:
             object.__setattr__(self, field, value)
         if self.excitatory_fraction > 1:
             raise ValueError(f"excitatory_fraction must lie in [0, 1]; got {self.excitatory_fraction}")
+        self._check_tau()
         if self.strength > 0 and self.spatial_cost is None:
             raise ValueError(
                 f"strength={self.strength} has no effect without a spatial_cost; set spatial_cost "
                 f"to one of {list(SPATIAL_COSTS)} or strength to 0"
             )
+
+    def _check_tau(self) -> None:
+        if self.tau_map is not None and (not isinstance(self.tau_map, str) or not self.tau_map):
+            raise TypeError(f"tau_map must be None, 'gradient' or a map name; got {self.tau_map!r}")
+        tr = self.tau_range
+        if isinstance(tr, str) or not hasattr(tr, "__len__") or len(tr) != 2 or not all(
+                isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and math.isfinite(v) for v in tr):
+            raise ValueError(f"tau_range must be two numbers (tau_min, tau_max) in ms; got {tr!r}")
+        if not 0 < tr[0] <= tr[1]:
+            raise ValueError(f"tau_range must satisfy 0 < tau_min <= tau_max; got {tuple(tr)}")
+        object.__setattr__(self, "tau_range", (float(tr[0]), float(tr[1])))
+        _choice(self.tau_null, TAU_NULLS, "tau_null")
+        if self.tau_null != "none" and self.tau_map is None:
+            raise ValueError(f"tau_null={self.tau_null!r} permutes a tau_map; set tau_map (e.g. 'gradient')")
 
     # ------------------------------------------------------------------ (de)serialisation
     @classmethod
@@ -199,6 +230,7 @@ class Regime:
         out = dataclasses.asdict(self)
         out["input_networks"] = list(self.input_networks)
         out["output_networks"] = list(self.output_networks)
+        out["tau_range"] = list(self.tau_range)
         return out
 
     @classmethod
@@ -387,3 +419,43 @@ def regime_cost(regime: Regime, w: torch.Tensor, arrays: RegimeArrays) -> torch.
     if regime.l2 > 0:
         total = total + regime.l2 * w.square().sum(dim=(-2, -1))
     return total
+
+
+def regime_tau(regime: Regime, graph, seeds) -> np.ndarray | None:
+    """Per-node time constants of a regime with a ``tau_map``, one row per network.
+
+    Parameters
+    ----------
+    regime : Regime
+    graph : BrainGraph
+        Provides the map (``graph.gradient`` or ``graph.maps[tau_map]``) and, for
+        ``tau_null='spin'``, ``sphere_coords`` and ``hemispheres``.
+    seeds : sequence of int
+        Network seeds; with a ``tau_null``, network ``k``'s permutation is drawn
+        from ``seeds[k]``, so a network and its untrained twin share it.
+
+    Returns
+    -------
+    (K, N) ndarray of ms, or None when the regime has no ``tau_map``.
+    """
+    from .analysis.maps import spin_nulls
+    from .models._parametrize import tau_from_map
+
+    if regime.tau_map is None:
+        return None
+    values = graph.gradient if regime.tau_map == "gradient" else graph.maps.get(regime.tau_map)
+    if values is None:
+        raise ValueError(f"regime {regime.name!r}: tau_map={regime.tau_map!r} is not on the graph "
+                         f"(gradient: {'yes' if graph.gradient is not None else 'no'}, maps: {sorted(graph.maps)})")
+    tau = tau_from_map(values, regime.tau_range)
+    rows = []
+    for seed in seeds:
+        if regime.tau_null == "spin":
+            if graph.sphere_coords is None:
+                raise ValueError(f"regime {regime.name!r}: tau_null='spin' needs a graph with sphere_coords")
+            rows.append(spin_nulls(tau, graph.sphere_coords, graph.hemispheres, n_perm=1, seed=int(seed))[0])
+        elif regime.tau_null == "shuffle":
+            rows.append(np.random.default_rng(int(seed)).permutation(tau))
+        else:
+            rows.append(tau)
+    return np.stack(rows)

@@ -70,7 +70,7 @@ for regime in ("vanilla", "bio"):
     train(model, task, n_steps=150, lr=3e-3, eval_every=50, seed=0, progress=False)
     ints = model_timescales(model, dt_ms=task.dt, bold=True, tr_s=0.72, n_steps=1200, seed=0)
     maps[regime] = np.nanmean(ints, axis=0)
-    comparisons[regime] = [compare_maps(m, empirical, nulls=nulls) for m in ints]
+    comparisons[regime] = [compare_maps(empirical, m, nulls=nulls) for m in ints]  # nulls of the first map
     print(regime, "rho per network:", [round(c.r, 2) for c in comparisons[regime]])
 
 # %%
@@ -79,7 +79,7 @@ print(compare_regimes(comparisons, reference="vanilla").round(3).T)
 # %%
 for regime, values in maps.items():
     plot_surface_map(graph, values, title=f"model INT, {regime} (s)", path=FIGURES / f"04_int_{regime}.png")
-best = compare_maps(maps["bio"], empirical, nulls=nulls)
+best = compare_maps(empirical, maps["bio"], nulls=nulls)
 plot_map_scatter(maps["bio"], empirical, comparison=best, networks=list(graph.networks),
                  path=FIGURES / "04_int_scatter_bio.png")
 
@@ -113,5 +113,5 @@ if hcp_graph is not None:
     train(embedded, task, n_steps=100, lr=3e-3, eval_every=50, seed=0, progress=False)
     for name, model in (("HCP-connectome reservoir", reservoir), ("embedded RNN", embedded)):
         ints = np.nanmean(model_timescales(model, dt_ms=task.dt, bold=True, tr_s=hcp["tr_s"], seed=0), axis=0)
-        cmp = compare_maps(ints, hcp_ints, nulls=hcp_nulls)
+        cmp = compare_maps(hcp_ints, ints, nulls=hcp_nulls)
         print(f"{name}: model vs HCP INT rho = {cmp.r:.2f}, p_surrogate = {cmp.p_null:.3f}")

@@ -296,6 +296,10 @@ def compare_maps(
         given = np.array(nulls, dtype=np.float64)
         if given.ndim != 2 or given.shape[1] != xv.size:
             raise ValueError(f"nulls as an array must have shape (n_perm, {xv.size}); got {given.shape}")
+        if not np.all(np.isin(given[np.isfinite(given)], xv[np.isfinite(xv)])):
+            raise ValueError("nulls as an array must be null maps of x, the first argument (spins and "
+                             "surrogates resample its values), but they hold other values; pass the map "
+                             "the nulls were made from as x")
         nulls = "precomputed"
     elif nulls not in _NULLS:
         raise ValueError(f"unknown nulls {nulls!r}; valid choices: None, 'spin', 'surrogate', or an array")

@@ -19,9 +19,11 @@ class SpecError(ValueError):
 
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = list(problems)
-        n = len(self.problems)
-        head = "the spec has 1 problem" if n == 1 else f"the spec has {n} problems"
-        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
+        if len(self.problems) == 1:
+            super().__init__(f"invalid spec: {self.problems[0]}")
+        else:
+            super().__init__(f"the spec has {len(self.problems)} problems:\n"
+                             + "\n".join(f"  - {p}" for p in self.problems))
 
 
 class Problems:

@@ -22,9 +22,10 @@ import pandas as pd
 
 from .._registry import Registry
 from ..analysis.maps import compare_maps, spin_nulls
-from ..analysis.resting import model_timescales
+from ..analysis.resting import model_ints
 from ..analysis.topology import topology_summary
 from ..fitting.evaluation import evaluate_reservoirs
+from ..fitting.snapshots import save_snapshots
 from ..fitting.training import train
 from ..graph import BrainGraph
 from ..models import (
@@ -35,6 +36,7 @@ from ..models import (
     save_biornn,
 )
 from ..nulls import CONNECTOME_NULLS
+from ..regimes import regime_tau
 from ..tasks import get_task
 from .groups import ReservoirGroup, RunGroup, TrainableGroup, group_from_dict
 from .spec import AnalysisSpec, GraphSpec
@@ -56,6 +58,8 @@ class AnalysisContext:
         Recurrent weights ``w[k, target, source]``.
     workdir : Path
         The group's folder, for artifacts.
+    untrained : RecurrentModel, optional
+        Trainable groups: the same networks before training (the imposed-structure control).
     """
 
     group: RunGroup
@@ -63,6 +67,7 @@ class AnalysisContext:
     model: RecurrentModel
     weights: np.ndarray
     workdir: Path
+    untrained: RecurrentModel | None = None
 
 
 #: Rows and artifacts of one analysis: ``fn(context) -> (rows, {artifact name: file name})``.
@@ -86,42 +91,63 @@ def _metric_names(index: int, map_name: str) -> tuple[str, str]:
     return ("int_rho", "int_p_spin") if index == 0 else (f"int_rho_{map_name}", f"int_p_spin_{map_name}")
 
 
-@ANALYSES.register("timescales")
-def timescale_analysis(ctx: AnalysisContext) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Resting-state INTs of every network, compared with the spec's empirical maps.
-
-    Rows per run: ``int_undefined_nodes`` (nodes without a timescale: silent or
-    diverged), ``int_median_s``, and per empirical map the Spearman rho and (with
-    spin nulls) its p-value. Artifact: ``int_maps.csv`` (regions x runs, seconds).
-    """
+def _int_rows(ctx: AnalysisContext, model: RecurrentModel, suffix: str = "") -> tuple[list[dict], pd.DataFrame]:
+    """Audited INT rows of ``model`` (one network per run id), metric names ending in ``suffix``."""
     a: AnalysisSpec = ctx.group.analysis
-    # Nodes without a timescale are counted in int_undefined_nodes, not warned about one by one.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ints = model_timescales(ctx.model, dt_ms=ctx.group.model.dt, method=a.int_estimator,
-                                bold=a.int_route == "bold", tr_s=a.tr_s, hrf_model=a.hrf, n_steps=a.n_steps,
-                                mean=a.drive_mean, sd=a.drive_sd, washout=a.washout, seed=0)
+    ints = model_ints(model, estimator=a.int_estimator, route=a.int_route, mean=a.drive_mean, sd=a.drive_sd,
+                      washout=a.washout, n_steps=a.n_steps, seed=0, dt_ms=ctx.group.model.dt, tr_s=a.tr_s,
+                      hrf=a.hrf, min_bold_samples=a.min_bold_samples)
     maps = [m for m in a.empirical_maps if m in ctx.graph.maps]
     rows = []
+
+    def add(run_id: str, metric: str, value: float) -> None:
+        rows.append({"run_id": run_id, "metric": metric + suffix, "value": float(value)})
+
     for k, run_id in enumerate(ctx.group.run_ids):
-        undefined = int(np.isnan(ints[k]).sum())
-        rows.append({"run_id": run_id, "metric": "int_undefined_nodes", "value": float(undefined)})
-        median = float(np.nanmedian(ints[k])) if undefined < ints.shape[1] else np.nan
-        rows.append({"run_id": run_id, "metric": "int_median_s", "value": median})
+        n_valid = int(ints.n_valid[k])
+        add(run_id, "int_undefined_nodes", ints.ints_s.shape[1] - n_valid)
+        add(run_id, "int_silent_nodes", ints.n_silent[k])
+        add(run_id, "int_diverged", ints.diverged[k])
+        add(run_id, "int_excluded", ints.excluded[k] is not None)
+        add(run_id, "int_median_s", np.nanmedian(ints.ints_s[k]) if n_valid else np.nan)
         for i, name in enumerate(maps):
             rho_name, p_name = _metric_names(i, name)
-            nulls = _null_maps(ctx.group.graph, name, a.n_nulls) if a.nulls == "spin" else None
-            if np.isfinite(ints[k]).sum() < 10 or np.nanstd(ints[k]) == 0:
-                rows.append({"run_id": run_id, "metric": rho_name, "value": np.nan})
+            if ints.excluded[k] is not None or np.nanstd(ints.ints_s[k]) == 0:
+                add(run_id, rho_name, np.nan)
                 continue
+            nulls = _null_maps(ctx.group.graph, name, a.n_nulls) if a.nulls == "spin" else None
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # the dropped nodes are counted above
-                cmp = compare_maps(ints[k], ctx.graph.maps[name], method="spearman", nulls=nulls)
-            rows.append({"run_id": run_id, "metric": rho_name, "value": float(cmp.r)})
+                warnings.simplefilter("ignore", RuntimeWarning)  # dropped nodes are counted above
+                # the null maps are spins of the empirical map, so it is the map compare_maps permutes
+                cmp = compare_maps(ctx.graph.maps[name], ints.ints_s[k], method="spearman", nulls=nulls)
+            add(run_id, rho_name, cmp.r)
             if nulls is not None:
-                rows.append({"run_id": run_id, "metric": p_name, "value": float(cmp.p_null)})
-    frame = pd.DataFrame(ints.T, index=pd.Index(ctx.graph.names, name="region"), columns=list(ctx.group.run_ids))
-    frame.to_csv(ctx.workdir / "int_maps.csv")
+                add(run_id, p_name, cmp.p_null)
+    frame = pd.DataFrame(ints.ints_s.T, index=pd.Index(ctx.graph.names, name="region"),
+                         columns=[r + suffix for r in ctx.group.run_ids])
+    return rows, frame
+
+
+@ANALYSES.register("timescales")
+def timescale_analysis(ctx: AnalysisContext) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Resting-state INTs of every network, audited, compared with the spec's empirical maps.
+
+    Rows per run: ``int_undefined_nodes`` (nodes without a timescale),
+    ``int_silent_nodes``, ``int_diverged`` and ``int_excluded`` (0/1: a network
+    with too few nodes with a timescale, or diverged, is left out of the
+    comparison), ``int_median_s``, and per empirical map the Spearman rho and
+    (with spin nulls) its p-value (:func:`_metric_names`). With the
+    ``"untrained"`` control, the same rows for each network's untrained twin
+    (same seed, masks and time constants) end in ``_untrained``. Artifact:
+    ``int_maps.csv`` (regions x runs, seconds; twins' columns end in ``_untrained``).
+    """
+    rows, frame = _int_rows(ctx, ctx.model)
+    frames = [frame]
+    if "untrained" in ctx.group.analysis.controls and ctx.untrained is not None:
+        more, twin = _int_rows(ctx, ctx.untrained, "_untrained")
+        rows += more
+        frames.append(twin)
+    pd.concat(frames, axis=1).to_csv(ctx.workdir / "int_maps.csv")
     return rows, {"int_maps": "int_maps.csv"}
 
 
@@ -144,12 +170,17 @@ def topology_analysis(ctx: AnalysisContext) -> tuple[list[dict[str, Any]], dict[
 
 def _run_trainable(group: TrainableGroup, graph: BrainGraph, workdir: Path):
     m = group.model
-    task = get_task(group.task, dt=m.dt)
-    model = BioRNN.from_graph(
-        graph, task, group.regime, n_networks=len(group.seeds), seeds=list(group.seeds),
-        strengths=list(group.strengths), tau=m.tau_arg(), tau_range=m.tau_range or (100.0, 1000.0),
-        init=m.init, activation=m.activation, gain=m.gain, sigma_rec=m.noise,
-    )
+    task = get_task(group.task, dt=m.dt, **group.task_options)
+    tau = regime_tau(group.regime, graph, group.seeds)
+
+    def build() -> BioRNN:
+        return BioRNN.from_graph(
+            graph, task, group.regime, n_networks=len(group.seeds), seeds=list(group.seeds),
+            strengths=list(group.strengths), tau=m.tau_arg() if tau is None else tau,
+            tau_range=m.tau_range or (100.0, 1000.0), init=m.init, activation=m.activation, gain=m.gain,
+            sigma_rec=m.noise, **m.biornn_kwargs())
+
+    model, untrained = build(), build()  # construction is deterministic by seed: the twin is untrained
     result = train(model, task, **group.training.train_kwargs(), checkpoint_dir=str(workdir / "checkpoint"),
                    progress=False)
     rows = []
@@ -160,9 +191,15 @@ def _run_trainable(group: TrainableGroup, graph: BrainGraph, workdir: Path):
             {"run_id": run_id, "metric": "diverged", "value": float(result.diverged[k])},
         ]
     artifacts = {"model": save_biornn(model, workdir / "model.pt").name}
+    if result.snapshots is not None:  # weights over training, and their topology per run
+        artifacts["snapshots"] = save_snapshots(result.snapshots, workdir / "snapshots.npz").name
+        table = result.snapshots.table.copy()
+        table.insert(0, "run_id", [group.run_ids[k] for k in table["network"]])
+        table.to_csv(workdir / "snapshots.csv", index=False)
+        artifacts["snapshot_metrics"] = "snapshots.csv"
     curves = result.curves.copy()
     curves["run_id"] = [group.run_ids[k] for k in curves["network"]]
-    return model, model.w_rec.detach().double().numpy(), rows, curves.to_dict("records"), artifacts
+    return model, untrained, model.w_rec.detach().double().numpy(), rows, curves.to_dict("records"), artifacts
 
 
 def _run_reservoir(group: ReservoirGroup, graph: BrainGraph, workdir: Path):
@@ -170,7 +207,7 @@ def _run_reservoir(group: ReservoirGroup, graph: BrainGraph, workdir: Path):
         raise ValueError("reservoir runs need a structural connectome; set graph.connectome = "
                          "'enigma_hcp' in the spec or remove the reservoirs")
     m, regime = group.model, group.regime
-    task = get_task(group.task, dt=m.dt)
+    task = get_task(group.task, dt=m.dt, **group.task_options)
     null = CONNECTOME_NULLS.get(group.variant, argument="reservoirs")
     members = tuple(
         ConnectomeReservoir.from_graph(
@@ -185,7 +222,7 @@ def _run_reservoir(group: ReservoirGroup, graph: BrainGraph, workdir: Path):
                                  test_size=m.reservoir_test_trials / n_trials, seed=0)
     rows = [{"run_id": group.run_ids[k], "metric": "accuracy", "value": float(s)}
             for k, s in enumerate(scores.score)]
-    return ensemble, np.stack([mem.W for mem in members]), rows, None, {}
+    return ensemble, None, np.stack([mem.W for mem in members]), rows, None, {}
 
 
 _RUNNERS = {TrainableGroup: _run_trainable, ReservoirGroup: _run_reservoir}
@@ -212,8 +249,8 @@ def execute_group(group: dict[str, Any] | RunGroup, *, workdir: Path) -> dict[st
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     graph = group.graph.build()
-    model, weights, rows, curves, artifacts = _RUNNERS[type(group)](group, graph, workdir)
-    ctx = AnalysisContext(group, graph, model, weights, workdir)
+    model, untrained, weights, rows, curves, artifacts = _RUNNERS[type(group)](group, graph, workdir)
+    ctx = AnalysisContext(group, graph, model, weights, workdir, untrained)
     for name in group.analyses:
         more_rows, more_artifacts = ANALYSES.get(name, argument="analyses")(ctx)
         rows += more_rows

@@ -32,6 +32,8 @@ class RunGroup:
     Attributes
     ----------
     task : str
+    task_options : dict
+        Constructor options of the task (``dt`` aside).
     seeds : tuple of int
         One per member network.
     run_ids : tuple of str
@@ -44,6 +46,7 @@ class RunGroup:
 
     kind: ClassVar[str] = ""
     task: str
+    task_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     seeds: tuple[int, ...]
     run_ids: tuple[str, ...]
     regime: Regime
@@ -122,6 +125,8 @@ def group_from_dict(data: Mapping[str, Any]) -> RunGroup:
             value = Regime.from_dict(value)
         elif isinstance(value, list):
             value = tuple(value)
+        elif key == "task_options":
+            value = dict(value)
         fields[key] = value
     group = _KINDS[kind](**fields)
     if expected is not None and group.group_id != expected:
@@ -132,10 +137,10 @@ def group_from_dict(data: Mapping[str, Any]) -> RunGroup:
 
 def expand(spec: ExperimentSpec) -> list[RunGroup]:
     """The run groups of a spec: ensembles per task x regime, reservoirs per task x variant."""
-    shared = {"graph": spec.graph, "model": spec.model, "training": spec.training,
-              "analysis": spec.analysis, "analyses": spec.analyses}
     out: list[RunGroup] = []
     for task in spec.tasks:
+        shared = {"graph": spec.graph, "model": spec.model, "training": spec.training, "analysis": spec.analysis,
+                  "analyses": spec.analyses, "task_options": dict(spec.task_options.get(task, {}))}
         for name in spec.regimes:
             regime = spec.regime(name)
             strengths = spec.strengths.get(name, (regime.strength,))

@@ -33,14 +33,17 @@ from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
 from .. import _toml
+from ..analysis.resting import MIN_BOLD_SAMPLES, bold_sample_count
 from ..analysis.timescales import METHODS as INT_ESTIMATORS
 from ..datasets import ATLASES, MAPS
+from ..fitting.pruning import Pruning
+from ..fitting.schedules import schedule_from_dict
 from ..fitting.training import train
 from ..graph import BrainGraph
 from ..models import ACTIVATIONS, INITS
 from ..nulls import CONNECTOME_NULLS
-from ..regimes import REGIMES, Regime
-from ..tasks import TASKS, is_task_name
+from ..regimes import REGIMES, Regime, regime_tau, resolve_regime
+from ..tasks import TASKS, get_task, is_task_name
 from ._checks import Problems, SpecError
 
 __all__ = ["AnalysisSpec", "ExperimentSpec", "GraphSpec", "ModelSpec", "SpecError", "TrainingSpec"]
@@ -50,6 +53,7 @@ _TRAIN_DEFAULTS = {name: p.default for name, p in inspect.signature(train).param
 HEMISPHERES = {"both": None, "left": "L", "right": "R"}
 INT_ROUTES = ("raw", "bold")
 INT_NULLS = ("spin", "none")
+INT_CONTROLS = ("untrained",)
 
 
 class _Section:
@@ -155,7 +159,10 @@ class TrainingSpec(_Section):
     """Budget and optimiser of trainable runs: keyword arguments of :func:`~conn2rnn.fitting.train`.
 
     Defaults are ``train()``'s own; ``n_steps`` (which ``train()`` requires)
-    defaults to 400 here. ``grad_clip = 0`` turns clipping off.
+    defaults to 400 here. ``grad_clip = 0`` turns clipping off. ``schedules``
+    and ``pruning`` take the dict forms of :class:`~conn2rnn.fitting.Schedule`
+    / :class:`~conn2rnn.fitting.PlasticityWave` and :class:`~conn2rnn.fitting.Pruning`,
+    e.g. ``[training.schedules.strength] kind = "linear", start = 0, end = 1e-3``.
     """
 
     section: ClassVar[str] = "training"
@@ -168,6 +175,11 @@ class TrainingSpec(_Section):
     criterion: float = _TRAIN_DEFAULTS["criterion"]
     checkpoint_every: int = _TRAIN_DEFAULTS["checkpoint_every"]
     seed: int = _TRAIN_DEFAULTS["seed"]
+    lr_tau: float | None = _TRAIN_DEFAULTS["lr_tau"]
+    lr_gain: float | None = _TRAIN_DEFAULTS["lr_gain"]
+    schedules: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    pruning: Mapping[str, Any] | None = None
+    snapshot_steps: tuple[int, ...] = ()
 
     def _check(self, p: Problems) -> None:
         for name in ("n_steps", "batch_size", "eval_every", "eval_batch_size", "checkpoint_every"):
@@ -176,11 +188,35 @@ class TrainingSpec(_Section):
         p.number("lr", self.lr, low=0, low_open=True)
         p.number("grad_clip", self.grad_clip, low=0)
         p.number("criterion", self.criterion, low=0, high=1, low_open=True)
+        for name in ("lr_tau", "lr_gain"):
+            if getattr(self, name) is not None:
+                p.number(name, getattr(self, name), low=0, low_open=True)
+        if not isinstance(self.schedules, Mapping):
+            p.add("schedules", "must be a table of name = {kind = ..., ...}")
+        else:
+            for name, value in self.schedules.items():
+                try:
+                    schedule_from_dict(dict(value))
+                except (TypeError, ValueError) as exc:
+                    p.add(f"schedules.{name}", str(exc))
+        if self.pruning is not None:
+            try:
+                Pruning(**dict(self.pruning))
+            except (TypeError, ValueError) as exc:
+                p.add("pruning", str(exc))
+        if not isinstance(self.snapshot_steps, tuple):
+            p.add("snapshot_steps", f"must be a list of training steps; got {self.snapshot_steps!r}")
+        else:
+            for step in self.snapshot_steps:
+                p.integer("snapshot_steps", step, low=0)
 
     def train_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of ``train()``."""
         kwargs = dataclasses.asdict(self)
         kwargs["grad_clip"] = kwargs["grad_clip"] or None
+        kwargs["schedules"] = {k: dict(v) for k, v in self.schedules.items()} or None
+        kwargs["pruning"] = None if self.pruning is None else dict(self.pruning)
+        kwargs["snapshot_steps"] = list(self.snapshot_steps) or None
         return kwargs
 
 
@@ -193,6 +229,10 @@ class ModelSpec(_Section):
     map name) from ``tau_range[0]`` to ``tau_range[1]``. ``gain`` scales the
     random initialisation (``U(-gain/sqrt(N), gain/sqrt(N))`` for ``init =
     "uniform"``). ``noise`` is the bioRNN's recurrent noise ``sigma_rec``.
+    ``learn_tau`` makes time constants trainable within ``[dt, tau_max]``;
+    ``node_gain`` (a number, ``"gradient"`` or a map name, scaled onto
+    ``gain_range``) sets a per-node gain of the activation, trainable with
+    ``learn_gain`` (see :class:`~conn2rnn.models.BioRNN`).
     """
 
     section: ClassVar[str] = "model"
@@ -209,8 +249,25 @@ class ModelSpec(_Section):
     input_scaling: float = 1.0
     reservoir_train_trials: int = 512
     reservoir_test_trials: int = 256
+    learn_tau: bool = False
+    tau_max: float | None = None
+    node_gain: float | str | None = None
+    gain_range: tuple[float, float] = (0.5, 1.5)
+    learn_gain: bool = False
 
     def _check(self, p: Problems) -> None:
+        for name in ("learn_tau", "learn_gain"):
+            if not isinstance(getattr(self, name), bool):
+                p.add(name, f"must be true or false; got {getattr(self, name)!r}")
+        if self.tau_max is not None:
+            p.number("tau_max", self.tau_max, low=0, low_open=True)
+        if self.node_gain is not None and not isinstance(self.node_gain, str):
+            p.number("node_gain", self.node_gain, low=0)
+        gr = self.gain_range
+        if not (isinstance(gr, tuple) and len(gr) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in gr)
+                and 0 <= gr[0] <= gr[1]):
+            p.add("gain_range", f"must be two numbers [low, high] with 0 <= low <= high; got {gr!r}")
         dt_ok = p.number("dt", self.dt, low=0, low_open=True)
         if p.number("tau", self.tau, low=0, low_open=True) and dt_ok and self.tau < self.dt:
             p.add("tau", f"must be >= model.dt = {self.dt:g} ms (a = dt / tau <= 1); got {self.tau:g}")
@@ -239,6 +296,17 @@ class ModelSpec(_Section):
         """``tau`` as :meth:`BioRNN.from_graph` takes it: a number or a map name."""
         return self.tau_map if self.tau_range is not None else self.tau
 
+    def biornn_kwargs(self) -> dict[str, Any]:
+        """The plasticity and gain options of :meth:`BioRNN.from_graph` (only those set)."""
+        out: dict[str, Any] = {}
+        if self.learn_tau:
+            out["learn_tau"] = True
+            if self.tau_max is not None:
+                out["tau_max"] = self.tau_max
+        if self.node_gain is not None:
+            out.update(node_gain=self.node_gain, gain_range=self.gain_range, learn_gain=self.learn_gain)
+        return out
+
 
 @dataclasses.dataclass(frozen=True)
 class AnalysisSpec(_Section):
@@ -261,27 +329,36 @@ class AnalysisSpec(_Section):
     tr_s : float
         Repetition time of simulated BOLD (s).
     hrf : {'spm', 'glover'}
+    min_bold_samples : int
+        The BOLD route refuses fewer simulated BOLD samples than this (the HRF's
+        own autocorrelation dominates shorter series).
     nulls : {'spin', 'none'}
         Spatial null model of the model-vs-brain comparison.
     n_nulls : int
         Number of null maps.
     topology_density : float
         Proportional threshold of the topology measures (fraction of |W| kept).
+    controls : list of {'untrained'}
+        ``'untrained'``: every trained network's INTs are also computed before
+        training (same seed, masks, time constants), so that an effect of
+        training can be told from one the constraints impose.
     """
 
     section: ClassVar[str] = "analysis"
     empirical_maps: tuple[str, ...] = ("int_hbn",)
     int_estimator: str = "acf_sum"
-    int_route: str = "bold"
+    int_route: str = "raw"
     drive_mean: float = 0.5
     drive_sd: float = 0.3
     washout: int = 100
     n_steps: int = 1200
     tr_s: float = 0.72
     hrf: str = "spm"
+    min_bold_samples: int = MIN_BOLD_SAMPLES
     nulls: str = "spin"
     n_nulls: int = 1000
     topology_density: float = 0.1
+    controls: tuple[str, ...] = ("untrained",)
 
     def _check(self, p: Problems) -> None:
         p.names("empirical_maps", self.empirical_maps)
@@ -293,6 +370,8 @@ class AnalysisSpec(_Section):
         p.integer("n_steps", self.n_steps, low=10)
         p.number("tr_s", self.tr_s, low=0, low_open=True)
         p.choice("hrf", self.hrf, ("spm", "glover"))
+        p.integer("min_bold_samples", self.min_bold_samples, low=1)
+        p.names("controls", self.controls, INT_CONTROLS)
         p.choice("nulls", self.nulls, INT_NULLS)
         p.integer("n_nulls", self.n_nulls, low=1)
         p.number("topology_density", self.topology_density, low=0, high=1, low_open=True)
@@ -318,6 +397,9 @@ class ExperimentSpec(_Section):
     graph : GraphSpec
     tasks : list of str
         Registered task names (:data:`conn2rnn.tasks.TASKS`) or neurogym ids.
+    task_options : mapping of str to mapping
+        Constructor options per task, e.g. ``{"dms": {"distractor_prob": 0.5,
+        "loss_on": "trial"}}`` (``dt`` comes from ``model.dt``).
     regimes : list of str
         Trainable regimes: registered names or keys of ``custom_regimes``.
     custom_regimes : mapping of str to mapping
@@ -340,6 +422,7 @@ class ExperimentSpec(_Section):
     name: str = "experiment"
     graph: GraphSpec = GraphSpec()
     tasks: tuple[str, ...] = ("gonogo", "dms")
+    task_options: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     regimes: tuple[str, ...] = ("vanilla", "masked", "embedded", "bio")
     custom_regimes: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     reservoirs: tuple[str, ...] = ("connectome",)
@@ -371,6 +454,16 @@ class ExperimentSpec(_Section):
                 if not is_task_name(t):
                     p.add("tasks", f"unknown task {t!r}; registered tasks: {', '.join(TASKS)}, or a "
                                    "neurogym id such as 'GoNogo-v0'")
+        if not isinstance(self.task_options, Mapping) or not all(
+                isinstance(v, Mapping) for v in self.task_options.values()):
+            p.add("task_options", "must be a table of tables: [task_options.TASK] with the task's options")
+        else:
+            object.__setattr__(self, "task_options", {str(k): dict(v) for k, v in self.task_options.items()})
+            for name, options in self.task_options.items():
+                if isinstance(self.tasks, tuple) and name not in self.tasks:
+                    p.add(f"task_options.{name}", f"{name!r} is not in tasks {list(self.tasks)}")
+                if "dt" in options:
+                    p.add(f"task_options.{name}.dt", "set the step with model.dt, which all tasks share")
         p.names("reservoirs", self.reservoirs, CONNECTOME_NULLS.names())
         p.names("analyses", self.analyses, _analyses())
         p.integer("n_seeds", self.n_seeds, low=1)
@@ -464,8 +557,6 @@ class ExperimentSpec(_Section):
         ------
         SpecError
         """
-        from ..regimes import resolve_regime
-        from ..tasks import get_task
 
         p = Problems()
         try:
@@ -475,7 +566,7 @@ class ExperimentSpec(_Section):
             p.raise_if_any()
         for name in self.tasks:
             try:
-                get_task(name, dt=self.model.dt)
+                get_task(name, dt=self.model.dt, **self.task_options.get(name, {}))
             except Exception as exc:
                 p.add("tasks", f"{name!r}: {exc}")
         for name in dict.fromkeys(self.regimes + ((self.reservoir_regime,) if self.reservoirs else ())):
@@ -484,9 +575,19 @@ class ExperimentSpec(_Section):
             except Exception as exc:
                 field = "regimes" if name in self.regimes else "reservoir_regime"
                 p.add(field, f"{name!r} does not apply to the {graph.atlas} graph: {exc}")
+        if "strength" in self.training.schedules:
+            costless = [r for r in self.regimes if self.regime(r).spatial_cost is None]
+            if costless:
+                p.add("training.schedules.strength", f"regimes {costless} have no spatial cost to schedule; "
+                                                     "run them in a spec of their own")
         if self.reservoirs and graph.connectome is None:
             p.add("reservoirs", f"{list(self.reservoirs)} need a structural connectome; set "
                                 "graph.connectome = 'enigma_hcp' or remove the reservoirs")
+        for name in self.regimes:
+            try:
+                regime_tau(self.regime(name), graph, self.seeds()[:1])
+            except Exception as exc:
+                p.add("regimes", f"{name!r}: {exc}")
         if self.model.tau_range is not None and self.regimes:
             if self.model.tau_map != "gradient" and self.model.tau_map not in graph.maps:
                 p.add("model.tau_map", f"{self.model.tau_map!r} is not a map of the graph "
@@ -498,6 +599,13 @@ class ExperimentSpec(_Section):
                 if m not in graph.maps:
                     p.add("analysis.empirical_maps", f"{m!r} is not a map of the graph ({sorted(graph.maps)}); "
                                                      "add it to graph.maps or remove it")
+            a = self.analysis
+            if a.int_route == "bold":
+                n_bold = bold_sample_count(a.n_steps, self.model.dt, a.tr_s)
+                if n_bold < a.min_bold_samples:
+                    p.add("analysis.n_steps", f"{a.n_steps} steps of {self.model.dt:g} ms give {n_bold} BOLD samples "
+                                              f"at TR {a.tr_s:g} s, fewer than analysis.min_bold_samples = "
+                                              f"{a.min_bold_samples}; record longer or use int_route = 'raw'")
             if self.analysis.nulls == "spin" and self.analysis.empirical_maps and graph.sphere_coords is None:
                 p.add("analysis.nulls", f"'spin' needs sphere coordinates, which the {graph.atlas} graph lacks; "
                                         "use nulls = 'none'")

@@ -7,7 +7,8 @@ extension).
 - :mod:`~conn2rnn.plotting.brain`: :func:`plot_glass_brain`, :func:`plot_surface_map`.
 - :mod:`~conn2rnn.plotting.results`: :func:`plot_map_scatter`,
   :func:`plot_learning_curves`, :func:`plot_metric_by_regime`,
-  :func:`plot_topology_vs_strength`, :func:`plot_weight_vs_distance`.
+  :func:`plot_topology_vs_strength`, :func:`plot_weight_vs_distance`,
+  :func:`plot_snapshot_curves` (metrics over training).
 """
 
 from ._common import NETWORK_COLORS
@@ -16,9 +17,10 @@ from .results import (
     plot_learning_curves,
     plot_map_scatter,
     plot_metric_by_regime,
+    plot_snapshot_curves,
     plot_topology_vs_strength,
     plot_weight_vs_distance,
 )
 
 __all__ = ["NETWORK_COLORS", "SURFACE_VIEWS", "plot_glass_brain", "plot_learning_curves", "plot_map_scatter",
-           "plot_metric_by_regime", "plot_surface_map", "plot_topology_vs_strength", "plot_weight_vs_distance"]
+           "plot_metric_by_regime", "plot_snapshot_curves", "plot_surface_map", "plot_topology_vs_strength", "plot_weight_vs_distance"]

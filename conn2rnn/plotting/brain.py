@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from .._validation import as_float_array, check_choice, readonly
+from ..datasets.atlases import SCHAEFER_PARCELS, atlas_table
+from ..datasets.fetchers import schaefer_vertex_labels
+from ..graph import BrainGraph
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from ..graph import BrainGraph
 
 from ._common import NETWORK_COLORS, _figure, _node_values, _save
 
@@ -99,31 +100,20 @@ def _conte69() -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
     return tuple(meshes)
 
 
-@lru_cache(maxsize=4)
-def _schaefer_vertex_labels(n_parcels: int) -> np.ndarray:
-    """(64984,) Schaefer parcel label of every conte69-32k vertex (left then right; 0 = medial wall)."""
-    from brainspace.datasets import load_parcellation
-
-    return readonly(np.asarray(load_parcellation("schaefer", scale=n_parcels, join=True), dtype=int))
-
-
 def _surface_values(graph_or_atlas: "BrainGraph | str", values: Any) -> np.ndarray:
     """Parcel values painted on the vertices of both hemispheres ((64984,), NaN elsewhere)."""
-    from ..datasets.atlases import SCHAEFER_PARCELS as ATLASES, atlas_table
-    from ..graph import BrainGraph
-
     if isinstance(graph_or_atlas, str):
-        atlas = check_choice(graph_or_atlas, "atlas", ATLASES)
-        labels = np.arange(1, ATLASES[atlas] + 1)
+        atlas = check_choice(graph_or_atlas, "atlas", SCHAEFER_PARCELS)
+        labels = np.arange(1, SCHAEFER_PARCELS[atlas] + 1)
         arr = as_float_array(values, "values", ndim=1, finite=False)
         if arr.shape != labels.shape:
             raise ValueError(f"values must have one value per parcel of {atlas} ({labels.size},); "
                              f"got shape {arr.shape}")
     elif isinstance(graph_or_atlas, BrainGraph):
         atlas = graph_or_atlas.atlas
-        if atlas not in ATLASES:
+        if atlas not in SCHAEFER_PARCELS:
             raise ValueError(
-                f"plot_surface_map paints the parcels of a bundled Schaefer atlas ({', '.join(ATLASES)}); "
+                f"plot_surface_map paints the parcels of a bundled Schaefer atlas ({', '.join(SCHAEFER_PARCELS)}); "
                 f"this graph's atlas is {atlas!r}. Use a graph from load_atlas (or a subset of one), "
                 "or plot_glass_brain for other graphs")
         lookup = dict(zip(atlas_table(atlas)["name"], atlas_table(atlas)["label"]))
@@ -135,14 +125,14 @@ def _surface_values(graph_or_atlas: "BrainGraph | str", values: Any) -> np.ndarr
         arr = _node_values(graph_or_atlas, values, "values", finite=False)
     else:
         raise TypeError("graph_or_atlas must be a BrainGraph or an atlas name "
-                        f"({', '.join(map(repr, ATLASES))}); got {type(graph_or_atlas).__name__}")
+                        f"({', '.join(map(repr, SCHAEFER_PARCELS))}); got {type(graph_or_atlas).__name__}")
     if np.any(np.isinf(arr)):
         raise ValueError("values contains infinite entries; use NaN for regions without a value")
     if not np.any(np.isfinite(arr)):
         raise ValueError("values are all NaN; there is nothing to paint")
-    parcel_values = np.full(ATLASES[atlas] + 1, np.nan)
+    parcel_values = np.full(SCHAEFER_PARCELS[atlas] + 1, np.nan)
     parcel_values[labels] = arr
-    return parcel_values[_schaefer_vertex_labels(ATLASES[atlas])]
+    return parcel_values[schaefer_vertex_labels(SCHAEFER_PARCELS[atlas])]
 
 
 def plot_surface_map(graph_or_atlas: "BrainGraph | str", values: Any, *, cmap: Any = "viridis",

@@ -1,0 +1,249 @@
+"""A reproduction write-up from a result store: summary tables, statistics and figures.
+
+:func:`write_reproduction` reads an experiment folder (its spec, ``results.csv``
+and the INT maps of every group) and writes into an output folder, typically
+``docs/reproductions/<name>/``:
+
+* ``results.md``: the tables below with n, spread and p-values, and the figures;
+* ``accuracy.csv``: per task and regime, networks, accuracy and how many reached criterion;
+* ``int.csv``: per task, regime and condition (trained, untrained twin, and the
+  trained spun-map control where the spec has one), the rho of the model INT
+  maps with the headline empirical map (:func:`conn2rnn.analysis.int_validation.int_comparison_table`):
+  the n of networks with a defined rho, diverged and excluded counts, rho
+  spread, the fraction significant under spin nulls, the rho of the
+  ensemble-mean map, the paired difference from the baseline condition with a
+  bootstrap 95% CI and a Wilcoxon p, and the ceiling rho(gradient, empirical map);
+* ``topology.csv``: topology of the networks at or above the training criterion,
+  per regime, with a Mann-Whitney test against the first regime;
+* ``figures/*.png``.
+
+Only stored numbers are used, so the write-up is regenerated exactly by
+``conn2rnn writeup DIR OUT``; the hand-written document around it (what the
+paper reports, the differences of protocol, the conclusion) links to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .. import plotting
+from ..analysis.int_validation import int_comparison_table
+from ..analysis.maps import spin_nulls
+from .report import markdown_table
+from .spec import ExperimentSpec
+from .store import ResultStore
+
+__all__ = ["write_reproduction"]
+
+_TOPOLOGY = ("modularity_q", "sigma", "weight_distance_rho", "wiring_cost")
+
+
+def _wide(results: pd.DataFrame) -> pd.DataFrame:
+    return results.pivot_table(index=["task", "regime", "family", "run_id", "seed"], columns="metric",
+                               values="value", aggfunc="first").reset_index()
+
+
+def _accuracy_table(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
+    rows = []
+    for (task, regime), part in wide.groupby(["task", "regime"], sort=False):
+        acc = part["accuracy"]
+        rows.append({"task": task, "regime": regime, "n_networks": len(part), "accuracy_mean": acc.mean(),
+                     "accuracy_sd": acc.std(ddof=1), "n_at_criterion": int((acc >= criterion).sum()),
+                     "n_diverged_training": int(part.get("diverged", pd.Series(0, index=part.index)).sum())})
+    return pd.DataFrame(rows)
+
+
+def _int_maps(root: Path) -> pd.DataFrame:
+    frames = [pd.read_csv(p, index_col="region") for p in sorted((root / "groups").glob("*/int_maps.csv"))]
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
+
+
+def _spun_partner(spec: ExperimentSpec, name: str) -> str | None:
+    """The regime identical to ``name`` except that its ``tau_null`` is 'none' (the spun map's original)."""
+    def key(regime: Any) -> dict[str, Any]:
+        return {k: v for k, v in regime.to_dict().items() if k not in ("name", "tau_null")}
+
+    regime = spec.regime(name)
+    if regime.tau_null == "none":
+        return None
+    for other in spec.regimes:
+        cand = spec.regime(other)
+        if cand.tau_null == "none" and key(cand) == key(regime):
+            return other
+    return None
+
+
+def _int_table(spec: ExperimentSpec, wide: pd.DataFrame, maps: pd.DataFrame, graph: Any, headline: str,
+               null_maps: np.ndarray) -> pd.DataFrame:
+    def stack(run_ids: list[str], suffix: str = "") -> np.ndarray:
+        return np.stack([maps[r + suffix].reindex(list(graph.names)).to_numpy(dtype=float) for r in run_ids])
+
+    frames = []
+    for task in spec.tasks:
+        for regime in spec.regimes:
+            part = wide[(wide.task == task) & (wide.regime == regime)].sort_values("seed")
+            runs = [r for r in part.run_id if r in maps.columns]
+            if not runs:
+                continue
+            conditions = {"trained": stack(runs)}
+            if all(r + "_untrained" in maps.columns for r in runs):
+                conditions["untrained"] = stack(runs, "_untrained")
+            partner = _spun_partner(spec, regime)
+            if partner is not None:  # this regime is the control: compare the original against it
+                continue
+            for other in spec.regimes:
+                if _spun_partner(spec, other) == regime:
+                    control = wide[(wide.task == task) & (wide.regime == other)].sort_values("seed")
+                    if list(control.seed) == list(part.seed):
+                        conditions[f"trained, {other}"] = stack(list(control.run_id))
+            table = int_comparison_table(conditions, graph.maps[headline], graph,
+                                         baseline="untrained" if "untrained" in conditions else None,
+                                         ceiling="gradient" if graph.gradient is not None else None,
+                                         null_maps=null_maps, seed=0, n_boot=10_000)
+            table.insert(0, "regime", regime)
+            table.insert(0, "task", task)
+            frames.append(table)
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    out["null"] = spec.analysis.nulls
+    return out
+
+
+def _topology_table(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
+    rows = []
+    metrics = [m for m in _TOPOLOGY if m in wide.columns]
+    for task, part in wide.groupby("task", sort=False):
+        good = part[part["accuracy"] >= criterion] if "accuracy" in part else part
+        regimes = list(dict.fromkeys(good.regime))
+        for regime in regimes:
+            sub = good[good.regime == regime]
+            row: dict[str, Any] = {"task": task, "regime": regime, "n_at_criterion": len(sub)}
+            for m in metrics:
+                vals = sub[m].dropna()
+                row[f"{m}_mean"], row[f"{m}_sd"] = vals.mean(), vals.std(ddof=1)
+                ref = good[good.regime == regimes[0]][m].dropna()
+                if regime != regimes[0] and len(vals) and len(ref):
+                    row[f"{m}_mwu_p_vs_{regimes[0]}"] = stats.mannwhitneyu(vals, ref).pvalue
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _snapshots(root: Path, wide: pd.DataFrame) -> pd.DataFrame:
+    """Snapshot metrics of every run with its task and regime (empty without snapshots)."""
+    frames = [pd.read_csv(p) for p in sorted((root / "groups").glob("*/snapshots.csv"))]
+    if not frames:
+        return pd.DataFrame()
+    labels = wide[["run_id", "task", "regime"]].drop_duplicates("run_id")
+    return pd.concat(frames, ignore_index=True).merge(labels, on="run_id")
+
+
+def _rho_figure(int_table: pd.DataFrame, task: str, path: Path) -> None:
+    sub = int_table[int_table.task == task]
+    long = []
+    for row in sub.itertuples():
+        long.append({"regime": f"{row.regime} ({row.condition})", "metric": "rho_mean", "value": row.rho_mean})
+    plotting.plot_metric_by_regime(pd.DataFrame(long), metric="rho_mean",
+                                   title=f"{task}: mean INT rho with the empirical map", path=path)
+
+
+def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | None = None) -> Path:
+    """Write ``results.md``, the summary CSVs and figures of an experiment into ``out_dir``.
+
+    Parameters
+    ----------
+    root : str or Path
+        An experiment folder (:func:`conn2rnn.experiments.run_experiment`).
+    out_dir : str or Path
+        Created if needed; its previous ``results.md``, CSVs and figures are replaced.
+    title : str, optional
+
+    Returns
+    -------
+    Path
+        ``out_dir / 'results.md'``.
+    """
+    root, out_dir = Path(root), Path(out_dir)
+    store = ResultStore(root)
+    text = store.read_spec()
+    if text is None:
+        raise FileNotFoundError(f"{root} has no spec.toml; is it an experiment folder?")
+    spec = ExperimentSpec.from_toml(text)
+    results = store.results()
+    if results.empty:
+        raise ValueError(f"{root} holds no completed runs yet; run the experiment first")
+    figures = out_dir / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    wide = _wide(results)
+    criterion = spec.training.criterion
+    n_groups, n_done = len(spec.groups()), len(set(results.group_id))
+    lines = [f"# {title or spec.name}: results", "",
+             f"Generated by `conn2rnn writeup` from the stored results ({n_done} of {n_groups} run groups "
+             "complete). n is always the number of networks that enter a statistic.", "",
+             "## Spec", "", "```toml", spec.to_toml().strip(), "```", ""]
+
+    accuracy = _accuracy_table(wide, criterion)
+    accuracy.to_csv(out_dir / "accuracy.csv", index=False)
+    lines += ["## Task accuracy", "", f"Held-out accuracy after training; criterion {criterion:g}.", "",
+              markdown_table(accuracy), ""]
+    for task in spec.tasks:
+        path = figures / f"{task}_accuracy.png"
+        plotting.plot_metric_by_regime(results[results.task == task], metric="accuracy",
+                                       title=f"{task}: held-out accuracy", path=path)
+        lines.append(f"![{task} accuracy](figures/{path.name})")
+    lines.append("")
+
+    graph = spec.graph.build()
+    headline = next((m for m in spec.analysis.empirical_maps if m in graph.maps), None)
+    maps = _int_maps(root)
+    if headline is not None and not maps.empty:
+        null_maps = spin_nulls(graph.maps[headline], graph.sphere_coords, graph.hemispheres,
+                               n_perm=spec.analysis.n_nulls, seed=0)
+        ints = _int_table(spec, wide, maps, graph, headline, null_maps)
+        ints.to_csv(out_dir / "int.csv", index=False)
+        shown = ["task", "regime", "condition", "n_defined", "n_excluded", "n_diverged", "n_silent_nodes",
+                 "rho_mean", "rho_sd", "frac_significant", "rho_mean_map", "p_mean_map", "diff_mean",
+                 "diff_ci_low", "diff_ci_high", "wilcoxon_p"]
+        ceiling = ints[["ceiling_rho", "ceiling_p"]].iloc[0]
+        lines += ["## Intrinsic timescales vs the empirical map", "",
+                  f"Spearman rho between each network's INT map ({spec.analysis.int_estimator}, "
+                  f"{spec.analysis.int_route} route, {spec.analysis.n_steps} steps) and `{headline}`; "
+                  f"p-values from {spec.analysis.n_nulls} spin nulls. `diff_*`: trained minus the baseline "
+                  "condition (the untrained twin), paired by seed, bootstrap 95% CI and Wilcoxon signed-rank p. "
+                  f"Ceiling: rho(gradient, {headline}) = {ceiling.ceiling_rho:.3f} (p_spin = {ceiling.ceiling_p:.3g}).",
+                  "", markdown_table(ints[[c for c in shown if c in ints.columns]]), ""]
+        for task in spec.tasks:
+            if task in set(ints.task):
+                path = figures / f"{task}_int_rho.png"
+                _rho_figure(ints, task, path)
+                lines.append(f"![{task} INT rho](figures/{path.name})")
+        lines.append("")
+
+    if any(m in wide.columns for m in _TOPOLOGY):
+        topo = _topology_table(wide, criterion)
+        topo.to_csv(out_dir / "topology.csv", index=False)
+        lines += ["## Topology of the networks at criterion", "",
+                  f"Top {spec.analysis.topology_density:.0%} of |W| (matched density); Mann-Whitney U "
+                  "against the first regime.", "", markdown_table(topo), ""]
+    snapshots = _snapshots(root, wide)
+    if not snapshots.empty:
+        snapshots.to_csv(out_dir / "snapshots.csv", index=False)
+        lines += ["## Over training", "", "Topology, wiring and accuracy at the snapshot steps "
+                  "(mean and sd over networks).", ""]
+        for task, part in snapshots.groupby("task", sort=False):
+            path = figures / f"{task}_over_training.png"
+            plotting.plot_snapshot_curves(part, group="regime", title=f"{task}: over training", path=path)
+            lines.append(f"![{task} over training](figures/{path.name})")
+        lines.append("")
+    notice = graph.metadata.get("data_use_notice")
+    if notice:
+        lines += ["---", "", f"*{notice}*", ""]
+    report = out_dir / "results.md"
+    report.write_text("\n".join(lines))
+    return report
+
