@@ -243,10 +243,10 @@ def _session_members(sid: int) -> list[int]:
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_workers_die_with_their_driver(tmp_path):
-    """kill -9 of the driver alone: no worker, fork server or tracker survives, and no worker
-    records anything after; a rerun then completes every group exactly once."""
+    """kill -9 of the driver alone: no worker, fork server or resource tracker survives, and
+    no worker runs anything after (a rerun is covered by test_kill_and_resume)."""
     root, n = tmp_path / "exp", 4
-    cmd = [sys.executable, str(TESTS / "_executors.py"), str(root), "local", str(n), "1.0"]
+    cmd = [sys.executable, str(TESTS / "_executors.py"), str(root), "local", str(n), "0.5"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(TESTS)])}
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, stderr=subprocess.PIPE)
     reader = ResultStore(root)
@@ -263,13 +263,9 @@ def test_workers_die_with_their_driver(tmp_path):
         time.sleep(0.1)
     assert not left, f"processes {left} outlived their killed driver"
     calls = {g["group_id"]: ex.calls(reader.workdir(g["group_id"])) for g in ex.make_groups(n)}
-    time.sleep(1.5)  # a surviving worker would finish its 1 s group by now
+    time.sleep(1.0)  # a surviving worker would finish its 0.5 s group by now
     assert calls == {g["group_id"]: ex.calls(reader.workdir(g["group_id"]))
                      for g in ex.make_groups(n)}
-
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert ResultStore(root).completed() == {g["group_id"] for g in ex.make_groups(n)}
 
 
 def test_leftover_workers_block_a_rerun(tmp_path, monkeypatch):
