@@ -246,3 +246,15 @@ def test_mackey_glass_needs_its_exponent_and_is_regenerated():
     # Mackey-Glass (tau 17) is weakly chaotic: a small positive exponent per time unit
     assert 0 < scores.loc[0, "lyapunov_closed_loop"] < 0.05
     assert bool(generalized_synchronization(res, "mackey_glass", n_steps=1000, washout=200).loc[0, "synchronized"])
+
+
+def test_comparison_bad_input_is_named():
+    from conn2rnn.models import BioRNN
+
+    with pytest.raises(ValueError, match="with a connectome"):
+        dynamics_comparison(conn2rnn.load_atlas("schaefer100"), n_seeds=1)
+    graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp")
+    with pytest.raises(ValueError, match="trained must hold >= n_seeds = 2 networks of N = 100"):
+        dynamics_comparison(graph, n_seeds=2, trained=BioRNN(3, 8, 1, n_networks=2))
+    with pytest.raises(ValueError, match="unknown system"):
+        dynamics_comparison(graph, n_seeds=1, system="henon")
