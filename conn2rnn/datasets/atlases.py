@@ -138,9 +138,10 @@ def _load_schaefer(
         Attach a structural connectome: ``'enigma_hcp'`` is the ENIGMA HCP group
         connectome (log-transformed streamline weights, symmetric), fetched and
         checksum-verified on first use.
-    maps : iterable of {'sa_axis', 'int_hbn'}
+    maps : str or iterable of {'sa_axis', 'int_hbn'}
         Extra brain maps to fetch and attach: the Sydnor S-A axis rank, and the
         empirical HBN intrinsic neural timescale (median over subjects, seconds).
+        A single string is one map name (``maps="int_hbn"`` = ``maps=["int_hbn"]``).
         The bundled maps ``fc_gradient1``, ``t1wt2w`` and ``thickness`` are always
         attached.
     fc : {'brainspace_hcp', 'enigma_hcp'} or None
