@@ -245,6 +245,9 @@ def test_manifest_errors(store):
     store.manifest_path.write_text(json.dumps({"groups": {}}))
     with pytest.raises(ValueError, match="not a conn2rnn manifest"):
         store.completed()
+    store.manifest_path.write_bytes(b"\xd0\xff" * 40)
+    with pytest.raises(ValueError, match=rf"{store.manifest_path} is not valid JSON.*delete it"):
+        store.completed()
 
 
 def test_missing_row_file_is_loud(store):

@@ -324,11 +324,13 @@ class ResultStore:
         if not self.manifest_path.exists():
             return {}
         try:
-            data = json.loads(self.manifest_path.read_text())
-        except json.JSONDecodeError as exc:
+            data = json.loads(self.manifest_path.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{self.manifest_path} is not valid JSON ({exc}); it is only ever "
-                             "replaced atomically, so it was edited by hand: restore it") from exc
-        if not isinstance(data, dict) or data.get("format") != _MANIFEST_FORMAT:
+                             "replaced atomically, so it was edited or damaged by hand: restore "
+                             "it, or delete it to run every group again") from None
+        if not isinstance(data, dict) or data.get("format") != _MANIFEST_FORMAT \
+                or not isinstance(data.get("groups"), dict):
             raise ValueError(f"{self.manifest_path} is not a conn2rnn manifest; is {self.root} "
                              "the output folder of another program?")
         return data["groups"]
