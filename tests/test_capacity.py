@@ -135,3 +135,16 @@ def test_bad_input_is_named():
         narma_nrmse(_delay_line(), n_steps=100, washout=60)
     with pytest.raises(TypeError, match="must be a model"):
         kernel_rank("reservoir")
+
+
+def test_linear_memory_agrees_with_reservoirpy():
+    from reservoirpy.nodes import Ridge
+    from reservoirpy.observables import memory_capacity as rpy_memory_capacity
+
+    res = _linear(8, 0)
+    table = information_processing_capacity(res, n_steps=4000).table
+    ours = table.loc[(table["degree"] == 1) & (table["target"] != "P1(t-0)"), "capacity"].sum()
+    series = np.random.default_rng(0).uniform(-0.8, 0.8, (5000, 1))
+    theirs = rpy_memory_capacity(res.to_reservoirpy() >> Ridge(ridge=1e-8), k_max=40, series=series, test_size=0.2)
+    # delay 0 holds capacity 1 here (the input enters every node directly), so delays 1..40 hold N - 1 = 7
+    assert ours == pytest.approx(7.0, abs=0.2) and theirs == pytest.approx(7.0, abs=0.2)
