@@ -160,7 +160,14 @@ def test_spec_name_cannot_escape_the_working_folder(tmp_path, capsys, monkeypatc
     assert sorted(p.name for p in work.iterdir()) == ["escape.toml"]
 
 
-def test_missing_files_and_data_are_one_line(tmp_path, capsys):
+def test_missing_files_and_data_are_one_line(tmp_path, capsys, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network (test)")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     assert main(["run", str(tmp_path / "nope.toml")]) == 2
     assert "nope.toml" in _one_line(capsys)
     assert main(["report", str(tmp_path / "not_a_run")]) == 2
