@@ -40,11 +40,21 @@ def test_delay_line_holds_exactly_its_last_n_inputs():
     assert row["nonlinear"] == 0.0 and row["rank"] == 8
 
 
+def _linear_capacities(res, n_delays):
+    """Closed form for x[t] = W x[t-1] + b u[t]: C_k = (W^k b)' S^-1 (W^k b), S = sum_j W^j b b' W'^j."""
+    w, b = res.W, res.W_in[:, 0]
+    powers = [np.linalg.matrix_power(w, k) @ b for k in range(400)]
+    cov = sum(np.outer(v, v) for v in powers)
+    return np.array([v @ np.linalg.solve(cov, v) for v in powers[:n_delays]])
+
+
 def test_linear_reservoir_capacity_is_all_linear_and_sums_to_n():
     models = ReservoirEnsemble((_linear(8, 0), _linear(8, 1)), (0, 1))
     cap = information_processing_capacity(models, n_steps=4000)
     np.testing.assert_allclose(cap.summary["linear"], 8.0, atol=0.2)  # sampling s.d. ~0.1 at T = 4000
     np.testing.assert_array_equal(cap.summary["nonlinear"], 0.0)
+    per_delay = cap.table.loc[(cap.table["network"] == 0) & (cap.table["degree"] == 1), "capacity"].to_numpy()
+    np.testing.assert_allclose(per_delay, _linear_capacities(_linear(8, 0), 41), atol=0.05)  # sampling error
     # the memory capacity of expressivity.py (held-out readouts, delays from 0) agrees
     mc = memory_capacity(_linear(8, 0), max_delay=40, min_delay=0, n_steps=4000, seed=0)["total"]
     assert mc == pytest.approx(cap.summary.loc[0, "linear"], abs=0.3)
@@ -146,5 +156,5 @@ def test_linear_memory_agrees_with_reservoirpy():
     ours = table.loc[(table["degree"] == 1) & (table["target"] != "P1(t-0)"), "capacity"].sum()
     series = np.random.default_rng(0).uniform(-0.8, 0.8, (5000, 1))
     theirs = rpy_memory_capacity(res.to_reservoirpy() >> Ridge(ridge=1e-8), k_max=40, series=series, test_size=0.2)
-    # delay 0 holds capacity 1 here (the input enters every node directly), so delays 1..40 hold N - 1 = 7
-    assert ours == pytest.approx(7.0, abs=0.2) and theirs == pytest.approx(7.0, abs=0.2)
+    expect = _linear_capacities(res, 41)[1:].sum()  # delays 1..40 of the closed form
+    assert ours == pytest.approx(expect, abs=0.2) and theirs == pytest.approx(expect, abs=0.2)
