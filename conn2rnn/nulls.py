@@ -16,14 +16,13 @@ multiset of edge weights. Beyond that:
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
 import numpy as np
 
 from ._registry import Registry
-from ._validation import as_rng, square_matrix
+from ._validation import as_rng, check_float, check_int, square_matrix
 
 __all__ = [
     "CONNECTOME_NULLS",
@@ -43,12 +42,6 @@ def _check_w(w: Any, symmetric: bool) -> np.ndarray:
         raise ValueError("w is not symmetric but a symmetric null was asked for; pass a symmetric "
                          "connectome or use the directed variant (directed=True / symmetric=False)")
     return arr
-
-
-def _check_count(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number; got {value!r}")
-    return float(value)
 
 
 def _edges(w: np.ndarray, directed: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -143,8 +136,8 @@ def rewire_degree_preserving(w: Any, *, directed: bool = True, n_swaps_per_edge:
         Same degrees, same weight multiset, same diagonal.
     """
     arr = _check_w(w, symmetric=not directed)
-    return _swap(arr, directed=directed, n_swaps_per_edge=_check_count(n_swaps_per_edge, "n_swaps_per_edge"),
-                 rng=as_rng(seed))
+    swaps = check_float(n_swaps_per_edge, "n_swaps_per_edge", low=0.0, low_open=True)
+    return _swap(arr, directed=directed, n_swaps_per_edge=swaps, rng=as_rng(seed))
 
 
 def shuffle_weights(w: Any, *, symmetric: bool = False, seed: int | np.random.Generator | None = None
@@ -263,11 +256,11 @@ def spatial_null(w: Any, distance: Any, *, method: str = "exponential_distance_r
         raise ValueError(f"w has {tgt.size} off-diagonal edge(s); a spatial null needs at least 2")
     edge_len = dist[tgt, src]
     if method == "length_preserving":
-        if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
-            raise ValueError(f"n_bins must be an integer >= 1; got {n_bins!r}")
+        n_bins = check_int(n_bins, "n_bins", low=1)
+        swaps = check_float(n_swaps_per_edge, "n_swaps_per_edge", low=0.0, low_open=True)
         inner = np.quantile(edge_len, np.linspace(0, 1, n_bins + 1)[1:-1])
-        return _swap(arr, directed=not symmetric, n_swaps_per_edge=_check_count(n_swaps_per_edge, "n_swaps_per_edge"),
-                     rng=rng, bins=np.digitize(dist, inner))
+        return _swap(arr, directed=not symmetric, n_swaps_per_edge=swaps, rng=rng,
+                     bins=np.digitize(dist, inner))
     pool_t, pool_s = _edges(np.ones_like(arr), directed=not symmetric)
     pool_len = dist[pool_t, pool_s]
     pick = _edr_positions(pool_len, tgt.size, float(edge_len.mean()), rng)
