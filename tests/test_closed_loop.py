@@ -258,3 +258,19 @@ def test_comparison_bad_input_is_named():
         dynamics_comparison(graph, n_seeds=2, trained=BioRNN(3, 8, 1, n_networks=2))
     with pytest.raises(ValueError, match="unknown system"):
         dynamics_comparison(graph, n_seeds=1, system="henon")
+
+
+def test_biornn_ensembles_and_frozen_networks_share_the_interface():
+    import torch
+
+    from conn2rnn.models import BioRNN, freeze
+
+    net = BioRNN(3, 30, 1, n_networks=2, dt=20.0, tau=60.0, gain=0.9, dtype=torch.float64,
+                 output_mask=(np.arange(30) < 20)[None])
+    res = closed_loop(net, "lorenz", n_train=600, n_generate=100, washout=50)
+    assert np.all(res.w_out[:, :, 20:] == 0)  # the readout sees only the output nodes
+    frozen = freeze(net)
+    again = closed_loop(frozen, "lorenz", n_train=600, n_generate=100, washout=50)
+    np.testing.assert_allclose(again.generated, res.generated, rtol=1e-8, atol=1e-8)
+    gs = generalized_synchronization(net, n_steps=600, washout=100)
+    pd.testing.assert_frame_equal(gs, generalized_synchronization(frozen, n_steps=600, washout=100))
