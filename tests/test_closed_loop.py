@@ -29,7 +29,7 @@ from conn2rnn.analysis.closed_loop import (
 )
 from conn2rnn.analysis.lyapunov import lyapunov_spectrum
 from conn2rnn.models import ConnectomeReservoir, ReservoirEnsemble
-from conn2rnn.plotting.dynamics import plot_attractors, plot_dynamics_comparison
+from conn2rnn.plotting.dynamics import plot_attractors, plot_dynamics_comparison, plot_impulse_recall
 
 
 # ----------------------------------------------------------------------------- drivers
@@ -231,6 +231,12 @@ def test_comparison_table_and_figure(tmp_path):
     plot_attractors(truth, truth[:, None] + 0.1, path=tmp_path / "att.png")
     with pytest.raises(ValueError, match="lacks columns"):
         summarize_comparison(table.drop(columns="valid_time"))
+    recall = pd.DataFrame({"variant": ["a"] * 3 + ["b"] * 3, "scale": 0.9, "lag": [0, 1, 2] * 2,
+                           "recall": [0.1, 0.5, 0.2, 0.0, 0.3, 0.1]})
+    plot_impulse_recall(recall, path=tmp_path / "recall.png")
+    assert (tmp_path / "recall.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="lacks columns"):
+        plot_impulse_recall(recall.drop(columns="variant"))
 
 
 def test_mackey_glass_needs_its_exponent_and_is_regenerated():

@@ -13,7 +13,7 @@ from ._common import _figure, _save
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_attractors", "plot_dynamics_comparison", "plot_state_space"]
+__all__ = ["plot_attractors", "plot_dynamics_comparison", "plot_impulse_recall", "plot_state_space"]
 
 _STABILITY_STYLE = {"stable": ("o", "black"), "saddle": ("X", "tab:red"), "unstable": ("^", "tab:orange"),
                     "marginal": ("s", "tab:blue")}
@@ -182,6 +182,50 @@ def plot_dynamics_comparison(table: Any, *, reference_exponent: float = 0.906, t
             ax.axhline(reference_exponent, color="black", ls="--", lw=0.8)
         ax.set_xlabel("spectral radius")
         ax.set_ylabel(label)
+    fig.axes[0].legend(frameon=False, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_impulse_recall(table: Any, *, hue: str = "variant", title: str | None = None,
+                        path: str | Path | None = None) -> Figure:
+    """How long an input pulse stays decodable: recall against lag, one line per group.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of :func:`conn2rnn.analysis.impulse_recall` (``lag``, ``recall``) with a
+        ``hue`` column naming the network (e.g. connectome vs nulls) and
+        optionally ``scale`` (one panel per scale).
+    hue : str
+    title : str, optional
+    path : str or Path, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}")
+    missing = [c for c in ("lag", "recall", hue) if c not in table.columns]
+    if missing:
+        raise ValueError(f"table lacks columns {missing}; give impulse_recall rows with a {hue!r} column")
+    scales = sorted(table["scale"].unique()) if "scale" in table.columns else [None]
+    fig = _figure(figsize=(4.2 * len(scales), 3.6), layout="constrained")
+    for i, scale in enumerate(scales):
+        ax = fig.add_subplot(1, len(scales), i + 1)
+        sub = table if scale is None else table[table["scale"] == scale]
+        for name, rows in sub.groupby(hue, sort=False):
+            mean = rows.groupby("lag")["recall"].mean()
+            ax.plot(mean.index, mean.to_numpy(), marker="o", ms=2, label=str(name))
+        ax.set_xlabel("lag (steps after the pulse)")
+        ax.set_ylabel("recall (r^2)")
+        ax.set_ylim(-0.02, 1.02)
+        if scale is not None:
+            ax.set_title(f"spectral radius {scale:g}", fontsize=9)
     fig.axes[0].legend(frameon=False, fontsize=8)
     if title:
         fig.suptitle(title)
