@@ -118,5 +118,5 @@ def test_resting_state_bioRNN_and_bold(graph):
     model = build_model(graph, "gonogo", "vanilla", n_networks=2, tau="gradient", tau_range=(100, 1000))
     acts = resting_state(model, n_steps=300, seed=0)
     assert acts.shape == (300, 2, graph.n_nodes)
-    ints = model_timescales(model, dt_ms=model.config["dt"], n_steps=2000, bold=True, tr_s=0.72)
+    ints = model_timescales(model, dt_ms=model.config["dt"], n_steps=3000, bold=True, tr_s=0.72)
     assert ints.shape == (2, graph.n_nodes) and np.isfinite(ints).mean() > 0.5

@@ -82,50 +82,42 @@ def model_timescales(model: Any, *, dt_ms: float, method: str = "acf_sum", bold:
                      tr_s: float = 0.72, hrf_model: str = "spm", **resting: Any) -> np.ndarray:
     """Intrinsic timescale of every node of every network, in seconds, shape (K, N).
 
-    The unaudited form kept for existing callers: prefer :func:`model_ints`,
-    which counts silent and diverged nodes, excludes networks with the reason
-    and refuses a BOLD route with too few samples (this function does not).
+    The INT map of :func:`model_ints` (the same audit, the same refusal of a
+    BOLD route with too few samples), with a warning naming the networks that
+    were left out; use :func:`model_ints` for the counts themselves.
 
     Parameters
     ----------
-    model : BioRNN, ReservoirEnsemble or ConnectomeReservoir
+    model : BioRNN, ReservoirEnsemble, ConnectomeReservoir or RecurrentModel
     dt_ms : float
-        Duration of one model step in ms (``model.config['dt']`` for a bioRNN).
+        Duration of one model step in ms (``model.dt_ms`` for a bioRNN).
     method : {'acf_sum', 'acw50', 'acw0', 'exp_fit'}
         Estimator (:func:`conn2rnn.analysis.timescales.intrinsic_timescales`).
     bold : bool
-        Convolve the activity with the canonical HRF and resample to ``tr_s``
-        before estimating, like fMRI.
+        Estimate on simulated BOLD (canonical HRF, resampled to ``tr_s``), like fMRI.
     tr_s : float
         Repetition time of the simulated BOLD in seconds.
     hrf_model : {'spm', 'glover'}
     **resting
-        Options of :func:`resting_state` (n_steps, mean, sd, washout, seed).
+        Options of :func:`model_ints` (n_steps, mean, sd, washout, seed, min_bold_samples, ...).
 
     Returns
     -------
     (K, N) ndarray
-        Seconds. NaN (with a warning) where a node's timescale is undefined or
-        a network's activity diverges under the drive.
+        Seconds. NaN where a node has no timescale and for every node of an
+        excluded network (diverged, or too few nodes with a timescale).
     """
-    if not np.isfinite(dt_ms) or dt_ms <= 0:
-        raise ValueError(f"dt_ms must be a positive number of ms; got {dt_ms}")
-    activity = resting_state(model, **resting)
-    n_networks, n_nodes = activity.shape[1:]
-    out = np.full((n_networks, n_nodes), np.nan)
-    diverged = []
-    for k in range(n_networks):
-        act = activity[:, k]
-        if not np.all(np.isfinite(act)):
-            diverged.append(k)
-            continue
-        if bold:
-            act = to_bold(act, dt_ms, tr_s, hrf_model=hrf_model)
-        out[k] = intrinsic_timescales(act, tr_s if bold else dt_ms / 1000.0, method=method)
+    ints = model_ints(model, estimator=method, route="bold" if bold else "raw", dt_ms=dt_ms, tr_s=tr_s,
+                      hrf=hrf_model, **resting)
+    diverged = [k for k in range(ints.n_networks) if ints.diverged[k]]
     if diverged:
-        warnings.warn(f"network(s) {diverged} diverged under the resting drive (non-finite activity); "
-                      "their timescales are NaN", RuntimeWarning, stacklevel=2)
-    return out
+        warnings.warn(f"network(s) {diverged} diverged under the resting drive; their timescales are NaN",
+                      RuntimeWarning, stacklevel=2)
+    others = {k: r for k, r in enumerate(ints.excluded) if r is not None and k not in diverged}
+    if others:
+        warnings.warn(f"network(s) {sorted(others)} excluded: {'; '.join(others.values())}",
+                      RuntimeWarning, stacklevel=2)
+    return ints.ints_s
 
 
 # --------------------------------------------------------------------------- model INTs, audited
@@ -371,7 +363,7 @@ def ints_from_activity(
         A node diverges when its activity is non-finite or exceeds this in
         magnitude at any recorded step.
     min_valid_fraction : float, default 0.5
-        A network with fewer than ``max(3, ceil(min_valid_fraction * N))``
+        A network with fewer than ``max(min(3, N), ceil(min_valid_fraction * N))``
         nodes with a timescale is excluded (with the reason).
     seeds : sequence of K int, optional
         Seeds of the networks (default 0 .. K-1).
@@ -407,7 +399,7 @@ def ints_from_activity(
     ints = np.full((k, n), np.nan)
     n_silent = np.zeros(k, dtype=int)
     n_undefined = np.zeros(k, dtype=int)
-    need = max(3, int(np.ceil(min_valid_fraction * n - 1e-9)))
+    need = max(min(3, n), int(np.ceil(min_valid_fraction * n - 1e-9)))
     excluded: list[str | None] = []
     dt_est = tr_s if route == "bold" else dt_ms / 1000.0
     for j in range(k):
