@@ -122,7 +122,9 @@ print(ipc.summary.round(2).to_string(index=False))
 # %% [markdown]
 # Impulse recall: a pulse enters the visual network and a readout of the default
 # network decodes its amplitude some steps later (state noise sets the floor). The
-# connectome against the same nulls, at two spectral radii.
+# connectome against the same nulls, at two spectral radii, for one seed; over 10
+# seeds the differences are within the spread across seeds
+# (`docs/results/dynamics.md`).
 
 # %%
 recall = []
