@@ -152,6 +152,20 @@ def test_diverging_closed_loop_is_nan_with_a_warning_naming_the_network():
     assert np.isnan(scores.loc[1, "lyapunov_closed_loop"]) and scores.loc[1, "valid_time"] < 15
 
 
+def test_diverging_teacher_forcing_is_nan_with_a_warning_naming_the_network():
+    rng = np.random.default_rng(0)
+    w, w_in = rng.normal(size=(10, 10)), rng.uniform(-0.1, 0.1, (10, 3))
+    model = ReservoirEnsemble(tuple(ConnectomeReservoir.from_arrays(w, w_in, spectral_radius=rho, activation="linear")
+                                    for rho in (0.9, 3.0)), (0, 1))
+    with pytest.warns(RuntimeWarning, match=r"teacher-forced states of networks \[1\] diverged"):
+        res = closed_loop(model, n_train=1000, n_generate=50, washout=50)
+    assert res.diverged.tolist() == [False, True] and np.isnan(res.train_nrmse[1])
+    assert np.isnan(res.generated[:, 1]).all() and np.isfinite(res.generated[:, 0]).all()
+    with pytest.warns(RuntimeWarning, match=r"networks \[1\] diverged under the drive"):
+        gs = generalized_synchronization(model, n_steps=1000, washout=100)
+    assert gs.loc[1, ["r2_mean", "conditional_lyapunov"]].isna().all() and not gs.loc[1, "synchronized"]
+
+
 class _Blind:
     """A leaky model whose second network exposes no output nodes."""
 

@@ -181,17 +181,24 @@ def closed_loop(model: Any, series: Any = "lorenz", *, n_train: int = 2000, n_ge
     mean, std = data[:n_fit].mean(axis=0), data[:n_fit].std(axis=0)
     std = np.where(std > 0, std, 1.0)
     z = (data - mean) / std
-    states = _run(p, _drive(p, z[:n_fit], n_fit), np.zeros((k, 1, n)))[:, :, 0]  # (T, K, N)
+    with np.errstate(over="ignore", invalid="ignore"):
+        states = _run(p, _drive(p, z[:n_fit], n_fit), np.zeros((k, 1, n)))[:, :, 0]  # (T, K, N)
+    blown = ~np.all(np.isfinite(states), axis=(0, 2))
+    if blown.any():
+        warnings.warn(f"teacher-forced states of networks {np.flatnonzero(blown).tolist()[:20]} diverged; "
+                      "their readout and generated series are NaN", RuntimeWarning, stacklevel=2)
+        states[:, blown] = 0.0
     w_out, b_out = _ridge(states[washout:], z[washout + 1:n_fit + 1], mask, ridge)
     fit = np.einsum("tkn,kdn->tkd", states[washout:], w_out) + b_out
     target = z[washout + 1:n_fit + 1]
     train_nrmse = (np.sqrt(((fit - target[:, None]) ** 2).mean(axis=0)) / target.std(axis=0)).mean(axis=1)
+    train_nrmse[blown] = np.nan
 
     f = _activation(p.activation)[0]
     keep, a = 1.0 - p.leak, p.leak
     h = states[-1].copy()
     out = np.empty((n_generate, k, n_in))
-    alive = np.ones(k, dtype=bool)
+    alive = ~blown
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(n_generate):
             y = np.einsum("kdn,kn->kd", w_out, h) + b_out
@@ -202,8 +209,8 @@ def closed_loop(model: Any, series: Any = "lorenz", *, n_train: int = 2000, n_ge
             pre = np.einsum("kij,kj->ki", p.w, h) + np.einsum("kni,ki->kn", p.w_in, y) + p.bias
             h = np.where(alive[:, None], keep * h + a * f(pre), 0.0)
     diverged = ~alive
-    if diverged.any():
-        warnings.warn(f"closed loop diverged in networks {np.flatnonzero(diverged).tolist()[:20]} (output beyond "
+    if (diverged & ~blown).any():
+        warnings.warn(f"closed loop diverged in networks {np.flatnonzero(diverged & ~blown).tolist()[:20]} (output beyond "
                       f"{DIVERGENCE_BOUND:g} s.d. or non-finite); their generated series is NaN from then on",
                       RuntimeWarning, stacklevel=2)
     return ClosedLoopResult(out * std + mean, data[n_fit:n_fit + n_generate].copy(), train_nrmse, w_out, b_out,
@@ -331,17 +338,19 @@ def generalized_synchronization(model: Any, drive: Any = "lorenz", *, n_steps: i
     with np.errstate(over="ignore", invalid="ignore"):
         states = _run(p, drv, h0)  # (T, K, 3, N): the reference copy from zero and two auxiliary copies
     x = states[:, :, 0]
+    bad = ~np.all(np.isfinite(x), axis=(0, 2))
+    x = np.where(bad[None, :, None], 0.0, x)  # diverged networks get NaN scores below
     w_out, b_out = _ridge(x[washout:n_fit], z[washout:n_fit], mask, ridge)
     pred = np.einsum("tkn,kdn->tkd", x[n_fit:], w_out) + b_out
     true = z[n_fit:, None, :]
     r2 = 1.0 - ((pred - true) ** 2).sum(axis=0) / ((true - true.mean(axis=0)) ** 2).sum(axis=0)  # (K, D)
-    dist = np.linalg.norm(states[:, :, 1] - states[:, :, 2], axis=-1)  # (T, K)
     d0 = np.linalg.norm(h0[:, 1] - h0[:, 2], axis=-1)
-    ratio = dist[-max(n_steps // 10, 1):].mean(axis=0) / d0
+    with np.errstate(over="ignore", invalid="ignore"):
+        dist = np.linalg.norm(states[:, :, 1] - states[:, :, 2], axis=-1)  # (T, K)
+        ratio = dist[-max(n_steps // 10, 1):].mean(axis=0) / d0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         cle = _qr_exponents(p, drv, h0[:, 0], 1, washout, rng)[:, 0]
-    bad = ~np.all(np.isfinite(x), axis=(0, 2))
     if bad.any():
         warnings.warn(f"networks {np.flatnonzero(bad).tolist()[:20]} diverged under the drive; their scores are NaN",
                       RuntimeWarning, stacklevel=2)
