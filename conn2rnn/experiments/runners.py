@@ -33,8 +33,8 @@ import shutil
 import sys
 import threading
 import time
-import warnings
 import traceback as _traceback
+import warnings
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -151,8 +151,10 @@ def _init_worker(n_threads: int, driver_pid: int | None = None,
         threading.Thread(target=_watch_driver, args=(driver_pid, parent), daemon=True,
                          name="conn2rnn-driver-watch").start()
     if workers_lock is not None:
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no advisory locks on this platform
+            return
         fh = open(workers_lock, "a")  # kept open (and locked) until the worker exits
         fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
         _HELD.append(fh)
