@@ -158,3 +158,19 @@ def test_linear_memory_agrees_with_reservoirpy():
     theirs = rpy_memory_capacity(res.to_reservoirpy() >> Ridge(ridge=1e-8), k_max=40, series=series, test_size=0.2)
     expect = _linear_capacities(res, 41)[1:].sum()  # delays 1..40 of the closed form
     assert ours == pytest.approx(expect, abs=0.2) and theirs == pytest.approx(expect, abs=0.2)
+
+
+def test_diverging_network_is_nan_with_a_warning_naming_it():
+    rng = np.random.default_rng(0)
+    w, w_in = rng.normal(size=(6, 6)), rng.uniform(-1, 1, (6, 1))
+    model = ReservoirEnsemble(tuple(ConnectomeReservoir.from_arrays(w, w_in, spectral_radius=rho, activation="linear")
+                                    for rho in (0.8, 4.0)), (0, 1))
+    with pytest.warns(RuntimeWarning, match=r"networks \[1\] diverged"):
+        cap = information_processing_capacity(model, n_steps=1000)
+    assert np.isfinite(cap.summary.loc[0, "total"]) and np.isnan(cap.summary.loc[1, "total"])
+    with pytest.warns(RuntimeWarning, match=r"networks \[1\] diverged"):
+        nrmse = narma_nrmse(model, n_steps=1000)
+    assert np.isfinite(nrmse[0]) and np.isnan(nrmse[1])
+    with pytest.warns(RuntimeWarning, match=r"networks \[1\] diverged"):
+        ranks = kernel_rank(model, n_steps=600)
+    assert np.isfinite(ranks[0]) and np.isnan(ranks[1])

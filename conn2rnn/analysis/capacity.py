@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +106,16 @@ def _partitions(degree: int) -> list[tuple[int, ...]]:
     return out
 
 
+def _finite(states: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """States with diverged networks (axis 1) zeroed, and their mask; warns naming them."""
+    bad = ~np.all(np.isfinite(states), axis=axes)
+    if bad.any():
+        warnings.warn(f"networks {np.flatnonzero(bad).tolist()[:20]} diverged (non-finite states); their results "
+                      "are NaN", RuntimeWarning, stacklevel=3)
+        states = np.where(np.expand_dims(bad, axes), 0.0, states)
+    return states, bad
+
+
 def _single_input(model: Any) -> Any:
     model = as_recurrent_model(model)
     if model.n_inputs != 1:
@@ -157,6 +168,7 @@ def information_processing_capacity(model: Any, *, max_degree: int = 3, max_dela
     rng = np.random.default_rng(seed)
     u = rng.uniform(-1.0, 1.0, washout + n_steps)
     states = model.states(u[:, None, None], seed=int(rng.integers(2 ** 31)))[washout:, :, 0]  # (T, K, N)
+    states, bad = _finite(states, (0, 2))
     x = np.moveaxis(states, 1, 0)
     x = x - x.mean(axis=1, keepdims=True)
     basis, sv, _ = np.linalg.svd(x, full_matrices=False)  # (K, T, N)
@@ -184,13 +196,17 @@ def information_processing_capacity(model: Any, *, max_degree: int = 3, max_dela
     summary["total"] = cap.sum(axis=1)
     summary["rank"] = rank
     summary["critical_value"] = critical
+    table.loc[np.repeat(bad, m), ["raw", "capacity"]] = np.nan
+    summary.loc[bad, [c for c in summary.columns if c != "network"]] = np.nan
     return Capacity(table, summary)
 
 
 def _final_rank(model: Any, inputs: np.ndarray, rel_tol: float, seed: int) -> np.ndarray:
-    final = model.states(inputs, seed=seed)[-1]  # (K, m, N)
+    final, bad = _finite(model.states(inputs, seed=seed)[-1], (1, 2))  # (K, m, N)
     sv = np.linalg.svd(final, compute_uv=False)
-    return (sv > rel_tol * sv[:, :1]).sum(axis=1)
+    rank = (sv > rel_tol * sv[:, :1]).sum(axis=1).astype(float)
+    rank[bad] = np.nan
+    return rank
 
 
 def _rank_args(n_streams: Any, n_steps: Any, rel_tol: Any) -> tuple[int, int, float]:
@@ -219,7 +235,8 @@ def kernel_rank(model: Any, *, n_streams: int | None = None, n_steps: int = 20, 
 
     Returns
     -------
-    (K,) int ndarray
+    (K,) float ndarray
+        Whole numbers; NaN for a network whose states diverged.
     """
     model = as_recurrent_model(model)
     m, n_steps, rel_tol = _rank_args(model.n_nodes if n_streams is None else n_streams, n_steps, rel_tol)
@@ -238,7 +255,8 @@ def generalization_rank(model: Any, *, n_streams: int | None = None, n_steps: in
 
     Returns
     -------
-    (K,) int ndarray
+    (K,) float ndarray
+        Whole numbers; NaN for a network whose states diverged.
     """
     model = as_recurrent_model(model)
     m, n_steps, rel_tol = _rank_args(model.n_nodes if n_streams is None else n_streams, n_steps, rel_tol)
@@ -295,10 +313,11 @@ def narma_nrmse(model: Any, *, n_steps: int = 4000, washout: int = 200, test_siz
         raise ValueError(f"ridge must be a penalty > 0; got {ridge!r}")
     rng = np.random.default_rng(seed)
     u, y = narma10(n_steps, seed=int(rng.integers(2 ** 31)))
-    states = model.states((4.0 * u - 1.0)[:, None, None], seed=int(rng.integers(2 ** 31)))[:, :, 0]
+    states, bad = _finite(model.states((4.0 * u - 1.0)[:, None, None], seed=int(rng.integers(2 ** 31)))[:, :, 0],
+                          (0, 2))
     mask = _visible(model, states.shape[2])
     n_fit = n_steps - n_test
     w, b = _ridge(states[washout:n_fit], y[washout:n_fit, None], mask, float(ridge))
     pred = np.einsum("tkn,kdn->tkd", states[n_fit:], w)[..., 0] + b[:, 0]
     true = y[n_fit:]
-    return np.sqrt(((pred - true[:, None]) ** 2).mean(axis=0)) / true.std()
+    return np.where(bad, np.nan, np.sqrt(((pred - true[:, None]) ** 2).mean(axis=0)) / true.std())
