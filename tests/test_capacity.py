@@ -160,6 +160,8 @@ def test_linear_memory_agrees_with_reservoirpy():
     assert ours == pytest.approx(expect, abs=0.2) and theirs == pytest.approx(expect, abs=0.2)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
+                            "ignore:invalid value encountered:RuntimeWarning")  # the simulator's own
 def test_diverging_network_is_nan_with_a_warning_naming_it():
     rng = np.random.default_rng(0)
     w, w_in = rng.normal(size=(6, 6)), rng.uniform(-1, 1, (6, 1))
