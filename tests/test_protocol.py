@@ -90,3 +90,12 @@ def test_bad_models_and_inputs_are_named(graph):
         model.states(np.zeros((4, 2, 5)))
     with pytest.raises(ValueError, match="NaN"):
         model.states(np.full((4, 2, 3), np.nan))
+
+
+def test_readout_only_means_reservoirs(graph):
+    from conn2rnn.regimes import get_regime
+
+    regime = get_regime("vanilla", trainable=False)
+    assert isinstance(build_model(graph, "gonogo", regime), ReservoirEnsemble)
+    with pytest.raises(ValueError, match=r"readout-only \(trainable=False\), which means connectome reservoirs"):
+        BioRNN.from_graph(graph, "gonogo", regime)

@@ -26,6 +26,7 @@ import urllib.request
 import warnings
 from pathlib import Path
 
+from .._io import write_atomic
 from .registry import RemoteFile
 
 __all__ = [
@@ -295,16 +296,5 @@ def fetch_file(
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Write ``data`` to ``path`` atomically (:func:`conn2rnn._io.write_atomic`), mode 0o644."""
+    return write_atomic(path, data, mode=_FILE_MODE)

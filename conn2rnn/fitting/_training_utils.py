@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import torch
+
+from .._io import atomic_file
 
 CHECKPOINT_NAME = "checkpoint.pt"
 _FORMAT = "conn2rnn-train-checkpoint"
@@ -120,19 +121,9 @@ def save_checkpoint(directory: str | os.PathLike, payload: dict[str, Any], meta:
     and moved over the old checkpoint with ``os.replace``, so an interruption
     leaves either the old or the new checkpoint, never a partial one.
     """
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = checkpoint_path(folder)
-    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save({"format": _FORMAT, "meta": json.dumps(meta), **payload}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    target = checkpoint_path(directory)
+    with atomic_file(target) as fh:
+        torch.save({"format": _FORMAT, "meta": json.dumps(meta), **payload}, fh)
     return target
 
 

@@ -81,7 +81,9 @@ class BioRNN(nn.Module):
     strengths : None, float or (K,) array_like
         Per-network strength of the regime's spatial cost (>= 0).
     trainable : bool
-        False freezes the recurrent and input weights (readout-only training).
+        False freezes the recurrent and input weights, so that training fits
+        only the readout by BPTT. (Readout-only *models*, a regime's
+        ``trainable=False``, are reservoirs: :func:`~conn2rnn.models.build_model`.)
     dtype : torch.dtype
         ``torch.float32`` or ``torch.float64``.
     learn_tau : bool
@@ -306,7 +308,7 @@ class BioRNN(nn.Module):
             Gives I, O and ``dt`` (a name is built with ``get_task(name)``).
         regime : Regime, str, or sequence of K of them
             Constraints, resolved with :func:`conn2rnn.regimes.resolve_regime`.
-            Regimes of one ensemble must agree on ``dale`` and ``trainable``.
+            Regimes of one ensemble must agree on ``dale`` and be trainable.
         n_networks, seeds : see :class:`BioRNN`
         strengths : None, float or (K,) array_like
             Spatial-cost strengths; default each regime's ``strength``.
@@ -335,8 +337,13 @@ class BioRNN(nn.Module):
         if len(regs) != k:
             raise ValueError(f"regime must be one regime or {k} (one per network); got {len(regs)}")
         regs = [get_regime(r) if isinstance(r, str) else r for r in regs]
-        if len({r.dale for r in regs}) > 1 or len({r.trainable for r in regs}) > 1:
-            raise ValueError("the regimes of one ensemble must agree on dale and trainable; build separate models")
+        if len({r.dale for r in regs}) > 1:
+            raise ValueError("the regimes of one ensemble must agree on dale; build separate models")
+        readout_only = sorted({r.name for r in regs if not r.trainable})
+        if readout_only:
+            raise ValueError(f"regime(s) {readout_only} are readout-only (trainable=False), which means connectome "
+                             "reservoirs: build them with build_model(graph, task, regime); BioRNN.from_graph "
+                             "builds trainable networks")
         resolved: dict = {}  # one RegimeArrays per distinct regime (strength aside)
         for r in regs:
             key = r.replace(strength=0.0)
@@ -372,7 +379,7 @@ class BioRNN(nn.Module):
             output_mask=stack(lambda a: a.output_mask(task.n_outputs)),
             recurrent_mask=stack(lambda a: a.recurrent_mask),
             dale=dale,
-            strengths=strengths, trainable=regs[0].trainable, **kwargs,
+            strengths=strengths, **kwargs,
         )
         model.graph = graph
         model.regimes = tuple(regs)

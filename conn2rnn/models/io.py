@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from .._io import atomic_file
 from .biornn import BioRNN
 
 __all__ = ["save_biornn", "load_biornn"]
@@ -97,15 +97,8 @@ def save_biornn(model: BioRNN, path: str | os.PathLike) -> Path:
             {"n_nodes": int(firsts[i].n_nodes), **{name: _tensor(getattr(firsts[i], name)) for name in _REGIME_ARRAYS}}
             for i in range(len(firsts))
         ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save({"format": _FORMAT, "meta": json.dumps(meta), **payload}, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as fh:
+        torch.save({"format": _FORMAT, "meta": json.dumps(meta), **payload}, fh)
     return path
 
 
