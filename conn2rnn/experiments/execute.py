@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .._registry import Registry
-from ..analysis.maps import compare_maps, spin_nulls
+from ..analysis.maps import compare_maps, spin_nulls, surrogate_nulls
 from ..analysis.resting import model_ints
 from ..analysis.topology import topology_summary
 from ..fitting.evaluation import evaluate_reservoirs
@@ -79,16 +79,19 @@ ANALYSES: Registry[Analysis] = Registry("analysis")
 
 
 @lru_cache(maxsize=8)
-def _null_maps(graph_spec: GraphSpec, map_name: str, n_nulls: int) -> np.ndarray | None:
+def _null_maps(graph_spec: GraphSpec, map_name: str, kind: str, n_nulls: int) -> np.ndarray | None:
+    """Null maps of an empirical map ('spin' or 'surrogate'), made once per process."""
     graph = graph_spec.build()
-    if graph.sphere_coords is None:
-        return None
-    return spin_nulls(graph.maps[map_name], graph.sphere_coords, graph.hemispheres, n_perm=n_nulls, seed=0)
+    if kind == "spin":
+        return spin_nulls(graph.maps[map_name], graph.sphere_coords, graph.hemispheres, n_perm=n_nulls, seed=0)
+    if kind == "surrogate":
+        return surrogate_nulls(graph.maps[map_name], graph.distance("euclidean"), n_perm=n_nulls, seed=0)
+    return None
 
 
 def _metric_names(index: int, map_name: str) -> tuple[str, str]:
-    """``int_rho``/``int_p_spin`` for the headline map, ``int_rho_<map>``/``int_p_spin_<map>`` after it."""
-    return ("int_rho", "int_p_spin") if index == 0 else (f"int_rho_{map_name}", f"int_p_spin_{map_name}")
+    """``int_rho``/``int_p_null`` for the headline map, ``int_rho_<map>``/``int_p_null_<map>`` after it."""
+    return ("int_rho", "int_p_null") if index == 0 else (f"int_rho_{map_name}", f"int_p_null_{map_name}")
 
 
 def _int_rows(ctx: AnalysisContext, model: RecurrentModel, suffix: str = "") -> tuple[list[dict], pd.DataFrame]:
@@ -115,7 +118,7 @@ def _int_rows(ctx: AnalysisContext, model: RecurrentModel, suffix: str = "") -> 
             if ints.excluded[k] is not None or np.nanstd(ints.ints_s[k]) == 0:
                 add(run_id, rho_name, np.nan)
                 continue
-            nulls = _null_maps(ctx.group.graph, name, a.n_nulls) if a.nulls == "spin" else None
+            nulls = _null_maps(ctx.group.graph, name, a.nulls, a.n_nulls)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # dropped nodes are counted above
                 # the null maps are spins of the empirical map, so it is the map compare_maps permutes

@@ -41,7 +41,7 @@ def summarize(results: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     results : pandas.DataFrame
         The tidy table of a result store (task, regime, family, run_id, metric, value).
     alpha : float
-        Significance level of the spin test for ``frac_int_significant``.
+        Significance level of the spatial-null test for ``frac_int_significant``.
 
     Returns
     -------
@@ -49,7 +49,7 @@ def summarize(results: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
         Columns: task, regime, family, n_networks, accuracy (mean), accuracy_sd,
         trials_to_criterion (median; NaN where no network reached it),
         int_rho (mean Spearman rho with the empirical map), frac_int_significant
-        (fraction of networks with rho > 0 and p_spin < alpha), modularity_q, sigma.
+        (fraction of networks with rho > 0 and p_null < alpha), modularity_q, sigma.
     """
     needed = {"task", "regime", "family", "run_id", "metric", "value"}
     missing = needed - set(results.columns)
@@ -62,8 +62,8 @@ def summarize(results: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
         row: dict[str, Any] = {"task": task, "regime": regime, "family": family, "n_networks": len(part)}
         for name, (metric, how) in _SUMMARY_METRICS.items():
             row[name] = getattr(part[metric], how)() if metric in part else np.nan
-        if {"int_rho", "int_p_spin"} <= set(part.columns):
-            sig = (part["int_rho"] > 0) & (part["int_p_spin"] < alpha)
+        if {"int_rho", "int_p_null"} <= set(part.columns):
+            sig = (part["int_rho"] > 0) & (part["int_p_null"] < alpha)
             row["frac_int_significant"] = float(sig.mean())
         else:
             row["frac_int_significant"] = np.nan
@@ -100,7 +100,7 @@ def _int_by_regime(results: pd.DataFrame) -> pd.DataFrame | None:
         return None
     frames = []
     for task, part in rho.groupby("task", sort=False):
-        pvals = results[(results.metric == "int_p_spin") & (results.task == task)].set_index("run_id").value
+        pvals = results[(results.metric == "int_p_null") & (results.task == task)].set_index("run_id").value
         per_regime = {}
         for regime, rows in part.groupby("regime", sort=False):
             per_regime[regime] = [(r, pvals.get(run, np.nan)) for run, r in zip(rows.run_id, rows.value)]
@@ -179,7 +179,7 @@ def write_report(root: str | Path, *, title: str | None = None) -> Path:
     if int_table is not None:
         lines += ["## INT similarity with the brain, by regime", "",
                   f"Spearman rho between each network's INT map and the empirical map `{headline}`; "
-                  "`frac_significant`: p_spin < 0.05; `mwu_p`: two-sided Mann-Whitney U "
+                  "`frac_significant`: p < 0.05 under the spatial nulls; `mwu_p`: two-sided Mann-Whitney U "
                   "test of the rho distribution against vanilla's.", "",
                   markdown_table(int_table), ""]
     if "int_rho" in set(results.metric) and headline is not None:
@@ -191,12 +191,15 @@ def write_report(root: str | Path, *, title: str | None = None) -> Path:
         mean_map = _mean_int_map(root, results, regime, task)
         if mean_map is not None:
             values = mean_map.reindex(list(graph.names)).to_numpy()
-            cmp = compare_maps(values, empirical, nulls="spin", sphere_coords=graph.sphere_coords,
-                               hemispheres=graph.hemispheres, n_perm=n_nulls, seed=0)
+            kind = spec.analysis.nulls
+            null_options = ({"sphere_coords": graph.sphere_coords, "hemispheres": graph.hemispheres}
+                            if kind == "spin" else {"distance": graph.distance("euclidean")})
+            cmp = compare_maps(empirical, values, nulls=None if kind == "none" else kind, n_perm=n_nulls,
+                               seed=0, **null_options)
             lines += ["## Intrinsic timescales vs the brain", "",
                       f"Regime with the most brain-like INT map: **{regime}** on {task} "
-                      f"(mean map over its networks: Spearman rho = {cmp.r:.2f}, p_spin = {cmp.p_null:.3g}, "
-                      f"{n_nulls} spins).", ""]
+                      f"(mean map over its networks: Spearman rho = {cmp.r:.2f}, p = {cmp.p_null:.3g} "
+                      f"from {n_nulls} {kind} nulls).", ""]
             for name, vals, label in (("model", values, f"model INT (s), {regime}"),
                                       ("empirical", empirical, f"{headline} (s)")):
                 path = figures / f"int_map_{name}.png"

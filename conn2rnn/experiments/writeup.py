@@ -32,8 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import plotting
-from ..analysis.int_validation import int_comparison_table
-from ..analysis.maps import spin_nulls
+from ..analysis.int_validation import empirical_null_maps, int_comparison_table
 from .report import markdown_table
 from .spec import ExperimentSpec
 from .store import ResultStore
@@ -202,8 +201,9 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
     headline = next((m for m in spec.analysis.empirical_maps if m in graph.maps), None)
     maps = _int_maps(root)
     if headline is not None and not maps.empty:
-        null_maps = spin_nulls(graph.maps[headline], graph.sphere_coords, graph.hemispheres,
-                               n_perm=spec.analysis.n_nulls, seed=0)
+        kind = spec.analysis.nulls if spec.analysis.nulls != "none" else "shuffle"
+        null_maps = empirical_null_maps(graph.maps[headline], graph, nulls=kind, n_perm=spec.analysis.n_nulls,
+                                        seed=0)
         ints = _int_table(spec, wide, maps, graph, headline, null_maps)
         ints.to_csv(out_dir / "int.csv", index=False)
         shown = ["task", "regime", "condition", "n_defined", "n_excluded", "n_diverged", "n_silent_nodes",
@@ -213,9 +213,9 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
         lines += ["## Intrinsic timescales vs the empirical map", "",
                   f"Spearman rho between each network's INT map ({spec.analysis.int_estimator}, "
                   f"{spec.analysis.int_route} route, {spec.analysis.n_steps} steps) and `{headline}`; "
-                  f"p-values from {spec.analysis.n_nulls} spin nulls. `diff_*`: trained minus the baseline "
+                  f"p-values from {spec.analysis.n_nulls} {kind} nulls. `diff_*`: trained minus the baseline "
                   "condition (the untrained twin), paired by seed, bootstrap 95% CI and Wilcoxon signed-rank p. "
-                  f"Ceiling: rho(gradient, {headline}) = {ceiling.ceiling_rho:.3f} (p_spin = {ceiling.ceiling_p:.3g}).",
+                  f"Ceiling: rho(gradient, {headline}) = {ceiling.ceiling_rho:.3f} (p = {ceiling.ceiling_p:.3g}).",
                   "", markdown_table(ints[[c for c in shown if c in ints.columns]]), ""]
         for task in spec.tasks:
             if task in set(ints.task):
