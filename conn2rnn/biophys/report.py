@@ -136,6 +136,7 @@ def _figures(store: Any, results: pd.DataFrame, summary: pd.DataFrame, curves: p
         ax.scatter(t * float(d["record_dt"]), cell, s=0.5, color="k")
         ax.axvspan(250, 275, color="tab:orange", alpha=0.3)
         ax.axhline(int(d["n_e"]) - 0.5, color="tab:blue", lw=0.5)
+        ax.set_ylim(-1, d["spikes"].shape[-1])
         ax.set_title(f"{cond} (trial 0)", fontsize=8)
         ax.set_xlabel("time (ms)")
     axes[0][0].set_ylabel("cell (E below line, I above)")
