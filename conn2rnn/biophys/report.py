@@ -165,7 +165,7 @@ def _figures(store: Any, results: pd.DataFrame, summary: pd.DataFrame, curves: p
     for ax, cond in zip(axes[0], show):
         d = finals[cond]
         n_e = int(d["n_e"])
-        states = filter_spikes(d["spikes"][..., :n_e], float(d["record_dt"]), 10.0)
+        states = filter_spikes(d["spikes"][..., :n_e], float(d["record_dt"]), 50.0)
         traj, ratio = pca_trajectories(states, 2)
         for c in range(4):
             ax.plot(*traj[:, d["conditions"] == c].mean(axis=1).T, lw=0.8, label=f"cue {c}")
@@ -339,7 +339,8 @@ def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: 
         "errors.png": "Final error of every seed (dots) against the paper (red bars); chance is 4.",
         "raster.png": "Spikes of the best network of each cue synapse on one trial (cue in orange).",
         "persistent_activity.png": "Rate of the five E cells each cue drives most, per cue (tau 25 ms).",
-        "pca_trajectories.png": "Trial-averaged trajectories of the E population in its first two PCs.",
+        "pca_trajectories.png": "Trial-averaged trajectories of the E population (spikes filtered with tau 50 ms for "
+                                "display) in its first two PCs.",
         "search_progress.png": "Best error so far per round, one line per (condition, seed).",
     }
     for name in figures:
