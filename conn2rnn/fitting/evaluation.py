@@ -117,6 +117,16 @@ def evaluate(model: Any, task: Any, **kwargs: Any) -> pd.DataFrame:
     """Score a bioRNN (its own readout) or reservoirs (a fitted readout) on a task.
 
     See :func:`evaluate_biornn` and :func:`evaluate_reservoirs` for the options.
+
+    Raises
+    ------
+    TypeError
+        When ``model`` is not a model (e.g. None) or ``task`` not a Task or task name.
+    ValueError
+        When the model was built for another task (its input or output sizes
+        differ: the message names both tasks), ``n_trials`` or ``seed`` is out of
+        range, or, for reservoirs, ``n_trials`` leaves too few trials of some class
+        for a stratified train/test split.
     """
     if isinstance(model, BioRNN):
         return evaluate_biornn(model, task, **kwargs)
