@@ -252,3 +252,28 @@ def test_uniform_distance_makes_the_l1_cost_a_sweepable_plain_l1():
     w = torch.arange(16, dtype=torch.float64).reshape(4, 4) - 8
     off_diagonal_l1 = (w.abs() * (1 - torch.eye(4, dtype=torch.float64))).sum()
     assert float(regime_cost(regime, w, arrays)) == pytest.approx(0.5 * float(off_diagonal_l1))
+
+
+def test_regime_time_constants_and_their_spun_control():
+    from conn2rnn import load_atlas
+    from conn2rnn.regimes import regime_tau
+
+    graph = load_atlas("schaefer100")
+    sa = Regime("sa", tau_map="gradient", tau_range=(100.0, 1000.0))
+    tau = regime_tau(sa, graph, [0, 1])
+    assert tau.shape == (2, 100) and np.array_equal(tau[0], tau[1])
+    assert tau.min() == 100.0 and tau.max() == 1000.0
+    assert np.corrcoef(tau[0], graph.gradient)[0, 1] > 0.999
+    for null in ("spin", "shuffle"):
+        spun = regime_tau(sa.replace(tau_null=null), graph, [0, 1, 0])
+        assert np.array_equal(np.sort(spun, axis=1), np.sort(tau[:1].repeat(3, 0), axis=1))  # same values
+        assert not np.array_equal(spun[0], tau[0]) and not np.array_equal(spun[0], spun[1])
+        assert np.array_equal(spun[0], spun[2])  # one permutation per seed, reproducible
+    assert regime_tau(Regime("plain"), graph, [0]) is None
+    with pytest.raises(ValueError, match="tau_null='spin' permutes a tau_map"):
+        Regime("bad", tau_null="spin")
+    with pytest.raises(ValueError, match="tau_range must satisfy 0 < tau_min <= tau_max"):
+        Regime("bad", tau_map="gradient", tau_range=(500.0, 100.0))
+    with pytest.raises(ValueError, match="tau_map='nope' is not on the graph"):
+        regime_tau(Regime("x", tau_map="nope"), graph, [0])
+    assert Regime.from_toml(sa.replace(tau_null="spin").to_toml()) == sa.replace(tau_null="spin")
