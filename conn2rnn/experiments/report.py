@@ -21,7 +21,7 @@ from ..analysis.maps import compare_maps, compare_regimes
 from .spec import ExperimentSpec
 from .store import ResultStore
 
-__all__ = ["summarize", "write_report"]
+__all__ = ["stored_tables", "summarize", "write_report"]
 
 _SUMMARY_METRICS = {
     "accuracy": ("accuracy", "mean"),
@@ -80,14 +80,20 @@ def _figure(name: str, fn, *args: Any, **kwargs: Any) -> str | None:
     return None
 
 
-def _mean_int_map(root: Path, results: pd.DataFrame, regime: str, task: str) -> pd.Series | None:
+def stored_tables(store: ResultStore, artifact: str, **read_csv: Any) -> list[pd.DataFrame]:
+    """Every completed group's CSV artifact ``artifact``, each checked against its recorded hash."""
+    frames = []
+    for gid in sorted(store.completed()):
+        if artifact in store.entry(gid)["artifacts"]:
+            frames.append(pd.read_csv(store.artifact_path(gid, artifact), **read_csv))
+    return frames
+
+
+def _mean_int_map(store: ResultStore, results: pd.DataFrame, regime: str, task: str) -> pd.Series | None:
     runs = set(results.loc[(results.regime == regime) & (results.task == task), "run_id"])
-    maps = []
-    for path in sorted((root / "groups").glob("*/int_maps.csv")):
-        frame = pd.read_csv(path, index_col="region")
-        cols = [c for c in frame.columns if c in runs]
-        if cols:
-            maps.append(frame[cols])
+    maps = [frame[[c for c in frame.columns if c in runs]]
+            for frame in stored_tables(store, "int_maps", index_col="region")]
+    maps = [m for m in maps if m.shape[1]]
     if not maps:
         return None
     return pd.concat(maps, axis=1).mean(axis=1)
@@ -188,7 +194,7 @@ def write_report(root: str | Path, *, title: str | None = None) -> Path:
         best = (results[results.metric == "int_rho"].groupby(["task", "regime"]).value.mean()
                 .sort_values(ascending=False))
         task, regime = best.index[0]
-        mean_map = _mean_int_map(root, results, regime, task)
+        mean_map = _mean_int_map(store, results, regime, task)
         if mean_map is not None:
             values = mean_map.reindex(list(graph.names)).to_numpy()
             kind = spec.analysis.nulls

@@ -33,7 +33,7 @@ from scipy import stats
 
 from .. import plotting
 from ..analysis.int_validation import empirical_null_maps, int_comparison_table
-from .report import markdown_table
+from .report import markdown_table, stored_tables
 from .spec import ExperimentSpec
 from .store import ResultStore
 
@@ -57,8 +57,8 @@ def _accuracy_table(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _int_maps(root: Path) -> pd.DataFrame:
-    frames = [pd.read_csv(p, index_col="region") for p in sorted((root / "groups").glob("*/int_maps.csv"))]
+def _int_maps(store: ResultStore) -> pd.DataFrame:
+    frames = stored_tables(store, "int_maps", index_col="region")
     return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
 
@@ -133,9 +133,9 @@ def _topology_table(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _snapshots(root: Path, wide: pd.DataFrame) -> pd.DataFrame:
+def _snapshots(store: ResultStore, wide: pd.DataFrame) -> pd.DataFrame:
     """Snapshot metrics of every run with its task and regime (empty without snapshots)."""
-    frames = [pd.read_csv(p) for p in sorted((root / "groups").glob("*/snapshots.csv"))]
+    frames = stored_tables(store, "snapshot_metrics")
     if not frames:
         return pd.DataFrame()
     labels = wide[["run_id", "task", "regime"]].drop_duplicates("run_id")
@@ -199,7 +199,7 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
 
     graph = spec.graph.build()
     headline = next((m for m in spec.analysis.empirical_maps if m in graph.maps), None)
-    maps = _int_maps(root)
+    maps = _int_maps(store)
     if headline is not None and not maps.empty:
         kind = spec.analysis.nulls if spec.analysis.nulls != "none" else "shuffle"
         null_maps = empirical_null_maps(graph.maps[headline], graph, nulls=kind, n_perm=spec.analysis.n_nulls,
@@ -230,7 +230,7 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
         lines += ["## Topology of the networks at criterion", "",
                   f"Top {spec.analysis.topology_density:.0%} of |W| (matched density); Mann-Whitney U "
                   "against the first regime.", "", markdown_table(topo), ""]
-    snapshots = _snapshots(root, wide)
+    snapshots = _snapshots(store, wide)
     if not snapshots.empty:
         snapshots.to_csv(out_dir / "snapshots.csv", index=False)
         lines += ["## Over training", "", "Topology, wiring and accuracy at the snapshot steps "
