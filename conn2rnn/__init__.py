@@ -1,9 +1,9 @@
 """conn2rnn: recurrent networks built from the brain.
 
 One :class:`BrainGraph` (regions, coordinates, hierarchy gradient, networks,
-maps, optional connectome) builds both trainable bioRNNs (PyTorch) and
-readout-only connectome reservoirs (reservoirpy); both run the same tasks and
-analyses.
+maps, optional connectome) builds trainable bioRNNs (PyTorch), readout-only
+connectome reservoirs (reservoirpy) and biophysical reservoirs; all implement one
+:class:`RecurrentModel` protocol and run the same tasks and analyses.
 
 The public names below are imported on first use, so ``import conn2rnn`` stays
 light (no torch import until a model is needed).
@@ -35,6 +35,9 @@ _EXPORTS = {
     "load_biornn": "conn2rnn.models",
     "evaluate": "conn2rnn.fitting",
     "ExperimentSpec": "conn2rnn.experiments",
+    "RecurrentModel": "conn2rnn.models",
+    "run_experiment": "conn2rnn.experiments",
+    "model_ints": "conn2rnn.analysis",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -9,10 +9,13 @@ extension).
   :func:`plot_learning_curves`, :func:`plot_metric_by_regime`,
   :func:`plot_topology_vs_strength`, :func:`plot_weight_vs_distance`,
   :func:`plot_snapshot_curves` (metrics over training).
+- :mod:`~conn2rnn.plotting.dynamics`: :func:`plot_state_space`, :func:`plot_attractors`,
+  :func:`plot_dynamics_comparison`, :func:`plot_impulse_recall`.
 """
 
 from ._common import NETWORK_COLORS
 from .brain import SURFACE_VIEWS, plot_glass_brain, plot_surface_map
+from .dynamics import plot_attractors, plot_dynamics_comparison, plot_impulse_recall, plot_state_space
 from .results import (
     plot_learning_curves,
     plot_map_scatter,
@@ -22,5 +25,6 @@ from .results import (
     plot_weight_vs_distance,
 )
 
-__all__ = ["NETWORK_COLORS", "SURFACE_VIEWS", "plot_glass_brain", "plot_learning_curves", "plot_map_scatter",
+__all__ = ["NETWORK_COLORS", "SURFACE_VIEWS", "plot_attractors", "plot_dynamics_comparison", "plot_glass_brain",
+           "plot_impulse_recall", "plot_state_space", "plot_learning_curves", "plot_map_scatter",
            "plot_metric_by_regime", "plot_snapshot_curves", "plot_surface_map", "plot_topology_vs_strength", "plot_weight_vs_distance"]
