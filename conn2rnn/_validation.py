@@ -7,6 +7,16 @@ from typing import Any, Iterable
 import numpy as np
 
 
+def to_numpy(value: Any) -> Any:
+    """A torch tensor as a numpy array (detached, on the CPU); anything else unchanged.
+
+    Works without importing torch, so numpy-only callers stay light.
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        return value.detach().cpu().numpy()
+    return value
+
+
 def as_float_array(value: Any, name: str, *, ndim: int | None = None,
                    shape: tuple[int | None, ...] | None = None,
                    finite: bool = True, copy: bool = True) -> np.ndarray:

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from scipy.signal import fftconvolve
 
+from .._validation import to_numpy
+
 __all__ = ["to_bold", "hrf_kernel"]
 
 _HRF_MODELS = ("spm", "glover")
@@ -87,8 +89,7 @@ def to_bold(
         so the first ``time_length_s`` seconds carry an onset transient; discard
         them before estimating timescales or FC.
     """
-    if hasattr(activity, "detach"):
-        activity = activity.detach().cpu().numpy()
+    activity = to_numpy(activity)
     x = np.array(activity, dtype=np.float64)
     if x.ndim not in (2, 3):
         raise ValueError(

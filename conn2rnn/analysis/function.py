@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import to_numpy
+
 __all__ = [
     "mixed_selectivity",
     "energy",
@@ -23,8 +25,7 @@ __all__ = [
 
 
 def _to_numpy(x: Any, name: str) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
+    x = to_numpy(x)
     try:
         arr = np.array(x, dtype=np.float64)
     except (TypeError, ValueError) as err:

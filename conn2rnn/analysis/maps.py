@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_int, check_seed
+from .._validation import check_int, check_seed, to_numpy
 
 __all__ = ["MapComparison", "spin_nulls", "surrogate_nulls", "compare_maps", "compare_regimes"]
 
@@ -71,8 +71,7 @@ class MapComparison:
 
 
 def _vector(values: Any, name: str) -> np.ndarray:
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
+    values = to_numpy(values)
     arr = np.array(values, dtype=np.float64)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D map with one value per region; got shape {arr.shape}")

@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import readonly
+from .._validation import readonly, to_numpy
 from ..models.protocol import as_recurrent_model
 from .bold import to_bold
-from .timescales import MIN_SAMPLES, acf, intrinsic_timescales, timescales_from_acf
+from .timescales import MIN_SAMPLES, acf, timescales_from_acf
 
 __all__ = ["MIN_BOLD_SAMPLES", "ModelINTs", "ROUTES", "bold_sample_count", "ints_from_activity",
            "model_ints", "model_timescales", "resting_state"]
@@ -378,8 +378,7 @@ def ints_from_activity(
     _check_options(min_bold_samples, max_lag, divergence_threshold, min_valid_fraction, hrf)
     dt_ms = _check_number(dt_ms, "dt_ms", positive=True)
     tr_s = _check_number(tr_s, "tr_s", positive=True)
-    if hasattr(activity, "detach"):
-        activity = activity.detach().cpu().numpy()
+    activity = to_numpy(activity)
     act = np.array(activity, dtype=np.float64)
     if act.ndim != 3:
         raise ValueError(f"activity must have shape (T, K, N) with time first; got shape {act.shape}")

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
 
+from .._validation import to_numpy
+
 __all__ = [
     "acf",
     "int_acf_sum",
@@ -54,8 +56,7 @@ METHODS = _METHODS
 
 
 def _as_float_array(x: Any, name: str) -> np.ndarray:
-    if hasattr(x, "detach"):  # torch.Tensor without importing torch
-        x = x.detach().cpu().numpy()
+    x = to_numpy(x)
     try:
         return np.array(x, dtype=np.float64)  # a copy: callers are never touched
     except (TypeError, ValueError) as err:

@@ -23,6 +23,8 @@ import numpy as np
 from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components, shortest_path
 
+from .._validation import to_numpy
+
 __all__ = [
     "threshold_proportional",
     "sparsity",
@@ -41,8 +43,7 @@ _SW_KINDS = ("sigma", "omega")
 
 
 def _as_matrix(w: Any, name: str = "w") -> np.ndarray:
-    if hasattr(w, "detach"):
-        w = w.detach().cpu().numpy()
+    w = to_numpy(w)
     arr = np.array(w, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be a square (N, N) matrix; got shape {arr.shape}")

@@ -27,6 +27,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import r2_score
 
+from .._validation import to_numpy
+
 __all__ = [
     "ClassifierReadout",
     "RidgeReadout",
@@ -42,8 +44,7 @@ _DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-6, 3, 10))
 
 # ----------------------------------------------------------------------------- data
 def _as_states(states: Any) -> np.ndarray:
-    if hasattr(states, "detach"):
-        states = states.detach().cpu().numpy()
+    states = to_numpy(states)
     arr = np.asarray(states, dtype=np.float64)
     if arr.ndim != 3:
         raise ValueError(f"states must be (T, B, N); got shape {arr.shape}. Select one network of a "

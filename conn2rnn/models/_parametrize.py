@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._validation import to_numpy
+
 INITS: tuple[str, ...] = ("orthogonal", "uniform", "normal", "connectome")
 
 
@@ -54,7 +56,7 @@ def as_seeds(seeds, n_networks: int) -> list[int]:
 
 def per_network(value, n_networks: int, shape: tuple[int, ...], name: str, dtype) -> np.ndarray:
     """Broadcast ``value`` of shape ``shape`` or ``(K, *shape)`` to a new ``(K, *shape)`` array."""
-    arr = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+    arr = np.asarray(to_numpy(value))
     if arr.shape == shape:
         arr = np.broadcast_to(arr, (n_networks, *shape))
     elif arr.shape != (n_networks, *shape):

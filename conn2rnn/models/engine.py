@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import to_numpy
+
 __all__ = ["ACTIVATIONS", "BACKENDS", "simulate"]
 
 ACTIVATIONS: tuple[str, ...] = ("tanh", "linear")
@@ -46,8 +48,7 @@ def _finite(arr: np.ndarray, name: str) -> np.ndarray:
 
 
 def _as_array(value: Any, name: str) -> np.ndarray:
-    if hasattr(value, "detach"):  # torch tensor
-        value = value.detach().cpu().numpy()
+    value = to_numpy(value)
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
