@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from .biophys import cli as brc_cli
 from .datasets import ATLASES, SCHAEFER_PARCELS
 from .experiments.runners import RUNNERS
 
@@ -208,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     spec = sub.add_parser("spec", help="list the shipped specs, or print one to copy and edit")
     spec.add_argument("name", nargs="?", default=None, help="a shipped spec (e.g. compare-quick)")
     spec.set_defaults(func=_cmd_spec)
+
+    brc = sub.add_parser("brc", help="biophysical reservoirs: the working-memory cue-condition searches")
+    brc_cli.add_arguments(brc)
+    brc.set_defaults(func=brc_cli.run_args)
 
     writeup = sub.add_parser("writeup", help="summary tables, statistics and figures of an experiment "
                                              "for a reproduction document")
