@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,19 @@ from threadpoolctl import threadpool_limits
 # Tests run on small arrays on shared cores: one BLAS thread is faster and
 # makes timings and floating-point reductions reproducible.
 threadpool_limits(1)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One torch intra-op thread per test (restored after), when torch is installed."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,14 +16,6 @@ from conn2rnn.tasks import get_task
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _graph(n_side=(3, 3, 2), seed=0) -> BrainGraph:
     """Synthetic grid graph with a random sparse connectome and a gradient."""
     g = BrainGraph.from_grid(n_side)

@@ -13,14 +13,6 @@ from conn2rnn.models.biornn import BioRNN
 from conn2rnn.tasks import get_task
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _graph() -> BrainGraph:
     g = BrainGraph.from_grid((3, 2, 2))
     n = g.n_nodes

@@ -6,20 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from conn2rnn.fitting.training import train
 from conn2rnn.graph import BrainGraph
 from conn2rnn.models.biornn import BioRNN
 from conn2rnn.models.io import load_biornn, save_biornn
 from conn2rnn.regimes import get_regime
 from conn2rnn.tasks import Task, get_task
-from conn2rnn.fitting.training import train
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _graph() -> BrainGraph:

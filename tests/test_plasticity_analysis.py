@@ -9,19 +9,15 @@ import torch
 from scipy import stats
 
 from conn2rnn.analysis.expressivity import memory_capacity
-from conn2rnn.analysis.plasticity import expressivity_sweep, scaled_leaky_model, tau_map_correlation
+from conn2rnn.analysis.plasticity import (
+    expressivity_sweep,
+    scaled_leaky_model,
+    tau_map_correlation,
+)
 from conn2rnn.graph import BrainGraph
 from conn2rnn.models.biornn import BioRNN
 from conn2rnn.models.reservoir import ConnectomeReservoir
 from conn2rnn.tasks import get_task
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _graph() -> BrainGraph:

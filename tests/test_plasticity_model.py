@@ -18,14 +18,6 @@ from conn2rnn.tasks import get_task
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 class _Fresh(torch.autograd.Function):
     """Runs the recurrence afresh for every backward pass, so gradcheck (which calls
     backward more than once) checks the hand-written backward itself."""

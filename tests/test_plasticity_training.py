@@ -7,19 +7,18 @@ import numpy as np
 import pytest
 import torch
 
-from conn2rnn.fitting import PlasticityWave, Pruning, Schedule, load_snapshots, save_snapshots, train
+from conn2rnn.fitting import (
+    PlasticityWave,
+    Pruning,
+    Schedule,
+    load_snapshots,
+    save_snapshots,
+    train,
+)
 from conn2rnn.fitting.snapshots import SNAPSHOT_METRICS
 from conn2rnn.graph import BrainGraph
 from conn2rnn.models.biornn import BioRNN
 from conn2rnn.tasks import get_task
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _graph() -> BrainGraph:

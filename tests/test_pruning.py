@@ -15,14 +15,6 @@ from conn2rnn.regimes import get_regime
 from conn2rnn.tasks import get_task
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _graph() -> BrainGraph:
     g = BrainGraph.from_grid((3, 2, 2))
     return BrainGraph.from_arrays(g.names, g.coords, gradient=g.coords[:, 0], metadata={"synthetic": True})

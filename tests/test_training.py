@@ -8,21 +8,13 @@ import pytest
 import torch
 
 from conn2rnn.fitting import _training_utils as U
+from conn2rnn.fitting.training import train
 from conn2rnn.graph import BrainGraph
 from conn2rnn.models.biornn import BioRNN
 from conn2rnn.regimes import get_regime
 from conn2rnn.tasks import get_task
-from conn2rnn.fitting.training import train
 
 F64 = torch.float64
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _gonogo():
