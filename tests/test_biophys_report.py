@@ -52,8 +52,9 @@ def test_report_regenerated_from_store(tmp_path):
     _store(tmp_path / "store")
     assert main(["report", str(tmp_path / "store"), "--docs", str(tmp_path / "docs"), "--no-dt-check"]) == 0
     md = (tmp_path / "docs" / "brc_working_memory.md").read_text()
-    assert "| NMDA_soma | 0.9 | 1.20 |" in md
+    assert "| NMDA_soma | 0.9 | 1.20 |" in md and "| 2 | 1.10 |" in md
     assert "Verdicts agree with the paper for 2 of 3 conditions" in md
+    assert "2 of 6 searched networks score within 0.5 of chance" in md
     assert "2 x 3" in md  # rounds x proposals read back from the store
     csv = pd.read_csv(tmp_path / "docs" / "brc_working_memory" / "summary.csv")
     assert csv["n_seeds"].tolist() == [2, 2, 2]
@@ -83,5 +84,5 @@ def test_spec_and_search_space(tmp_path):
 def test_dt_check_counts_spikes_at_both_steps():
     table = dt_check(0.1, currents=(0.0, 1.0), duration_ms=40.0)
     assert list(table.columns) == ["current_na", "spikes_dt_0.025", "spikes_dt_0.1"]
-    assert table.iloc[0, 1:].tolist() == [0, 0]
+    assert table.iloc[0, 1:].tolist() == [0, 0] and table["spikes_dt_0.1"].dtype == np.int64
     assert table.iloc[1, 1] > 0 and abs(int(table.iloc[1, 2]) - int(table.iloc[1, 1])) <= 1
