@@ -179,3 +179,14 @@ def test_filter_spikes_closed_form():
     np.testing.assert_allclose(x[:3, 0], [1.0, 1.0 + np.exp(-0.1), 1.0 + np.exp(-0.1) + np.exp(-0.2)])
     with pytest.raises(ValueError, match="tau_ms must be > 0"):
         filter_spikes(counts, 1.0, 0.0)
+
+
+def test_project_evaluation_table():
+    """The project's evaluate() scores every parameter set with a held-out ridge readout."""
+    from conn2rnn.fitting.evaluation import evaluate
+
+    model = BiophysicalReservoir([default_parameters(), {**default_parameters(), "g_noise_e": 6.0}], dt=0.1)
+    task = CuedMemory(timing={"fixation": 30, "cue": 25, "delay": 45})
+    table = evaluate(model, task, n_trials=8, test_size=0.25, seed=0)
+    assert list(table["network"]) == [0, 1] and (table["metric"] == "r2").all()
+    assert np.isfinite(table["score"]).all() and (table["train_score"] <= 1.0).all()
