@@ -101,8 +101,8 @@ def _run_and_report(spec, args: argparse.Namespace) -> int:
     results = run_experiment(spec, out, runner=args.runner, n_workers=args.workers,
                              scheduler=args.scheduler, overwrite=args.overwrite)
     summary = summarize(results)
-    cols = ["task", "regime", "n_networks", "accuracy", "trials_to_criterion", "int_rho",
-            "frac_int_significant", "modularity_q"]
+    cols = ["task", "regime", "n_networks", "accuracy", "trials_to_criterion", "n_int_defined", "int_rho",
+            "int_rho_untrained", "frac_int_significant", "n_int_diverged", "modularity_q"]
     print(markdown_table(summary[[c for c in cols if c in summary.columns]]))
     report = write_report(out)
     print(f"report written to {report}")

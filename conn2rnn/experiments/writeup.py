@@ -33,7 +33,7 @@ from scipy import stats
 
 from .. import plotting
 from ..analysis.int_validation import empirical_null_maps, int_comparison_table
-from .report import markdown_table, stored_tables
+from .report import markdown_table, recovery_line, stored_tables
 from .spec import ExperimentSpec
 from .store import ResultStore
 
@@ -216,7 +216,7 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
                   f"p-values from {spec.analysis.n_nulls} {kind} nulls. `diff_*`: trained minus the baseline "
                   "condition (the untrained twin), paired by seed, bootstrap 95% CI and Wilcoxon signed-rank p. "
                   f"Ceiling: rho(gradient, {headline}) = {ceiling.ceiling_rho:.3f} (p = {ceiling.ceiling_p:.3g}).",
-                  "", markdown_table(ints[[c for c in shown if c in ints.columns]]), ""]
+                  "", recovery_line(spec), "", markdown_table(ints[[c for c in shown if c in ints.columns]]), ""]
         for task in spec.tasks:
             if task in set(ints.task):
                 path = figures / f"{task}_int_rho.png"
