@@ -118,16 +118,35 @@ def tau_from_map(values, tau_range) -> np.ndarray:
     -------
     tau : (N,) float64 ndarray, ms
     """
-    vals = np.asarray(values, dtype=np.float64)
-    if vals.ndim != 1 or not np.all(np.isfinite(vals)):
-        raise ValueError(f"the node map for tau must be a finite 1-D array; got shape {vals.shape}")
     lo, hi = (float(v) for v in tau_range)
     if not 0 < lo <= hi:
         raise ValueError(f"tau_range must be (tau_min, tau_max) with 0 < tau_min <= tau_max ms; got {tau_range}")
+    return scale_onto(values, lo, hi, "tau")
+
+
+def scale_onto(values, first: float, last: float, what: str) -> np.ndarray:
+    """A node map min-max scaled linearly: its lowest node gets ``first``, its highest ``last``.
+
+    Parameters
+    ----------
+    values : (N,) array_like
+        Finite, not constant.
+    first, last : float
+        Values of the lowest and the highest node (``first > last`` reverses the order).
+    what : str
+        What is being set, for the error messages ("tau", "leak").
+
+    Returns
+    -------
+    (N,) float64 ndarray
+    """
+    vals = np.asarray(values, dtype=np.float64)
+    if vals.ndim != 1 or not np.all(np.isfinite(vals)):
+        raise ValueError(f"the node map for {what} must be a finite 1-D array; got shape {vals.shape}")
     span = vals.max() - vals.min()
     if span == 0:
-        raise ValueError("the node map for tau is constant, so it cannot order the time constants")
-    return lo + (hi - lo) * (vals - vals.min()) / span
+        raise ValueError(f"the node map for {what} is constant, so it cannot order the nodes")
+    return first + (last - first) * (vals - vals.min()) / span
 
 
 # ----------------------------------------------------------------------------- initialisation

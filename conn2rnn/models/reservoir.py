@@ -25,6 +25,7 @@ from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
 
 from conn2rnn._validation import check_float, check_int, check_seed, square_matrix
+from conn2rnn.models._parametrize import scale_onto
 from conn2rnn.models.engine import ACTIVATIONS, simulate
 
 __all__ = [
@@ -203,11 +204,7 @@ def _gradient_leak(gradient: Any, leak_range: Sequence[float]) -> np.ndarray:
     lo, hi = (float(v) for v in leak_range)
     if not 0.0 < lo <= hi <= 1.0:
         raise ValueError(f"leak_range must satisfy 0 < low <= high <= 1; got {tuple(leak_range)}")
-    g = np.asarray(gradient, dtype=np.float64)
-    span = g.max() - g.min()
-    if not span > 0:
-        raise ValueError("leak='gradient' needs a gradient that varies across nodes; this one is constant")
-    return hi - (hi - lo) * (g - g.min()) / span
+    return scale_onto(gradient, hi, lo, "leak")  # association nodes leak least: the longest memory
 
 
 class ConnectomeReservoir:
