@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import plotting
+from ..plotting._common import _figure, _save
 from ..analysis.int_validation import empirical_null_maps, int_comparison_table
 from .report import markdown_table, recovery_line, stored_tables
 from .spec import ExperimentSpec
@@ -114,12 +115,12 @@ def _int_table(spec: ExperimentSpec, wide: pd.DataFrame, maps: pd.DataFrame, gra
     return out
 
 
-def _topology_table(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
+def _topology_table(wide: pd.DataFrame, criterion: float, order: list[str]) -> pd.DataFrame:
     rows = []
     metrics = [m for m in _TOPOLOGY if m in wide.columns]
     for task, part in wide.groupby("task", sort=False):
         good = part[part["accuracy"] >= criterion] if "accuracy" in part else part
-        regimes = list(dict.fromkeys(good.regime))
+        regimes = [r for r in order if r in set(good.regime)]
         for regime in regimes:
             sub = good[good.regime == regime]
             row: dict[str, Any] = {"task": task, "regime": regime, "n_at_criterion": len(sub)}
@@ -142,13 +143,27 @@ def _snapshots(store: ResultStore, wide: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).merge(labels, on="run_id")
 
 
-def _rho_figure(int_table: pd.DataFrame, task: str, path: Path) -> None:
-    sub = int_table[int_table.task == task]
-    long = []
-    for row in sub.itertuples():
-        long.append({"regime": f"{row.regime} ({row.condition})", "metric": "rho_mean", "value": row.rho_mean})
-    plotting.plot_metric_by_regime(pd.DataFrame(long), metric="rho_mean",
-                                   title=f"{task}: mean INT rho with the empirical map", path=path)
+def _rho_figure(wide: pd.DataFrame, task: str, regimes: list[str], path: Path) -> None:
+    """Per regime, every network's INT rho trained (filled) and untrained (open), paired by seed."""
+    fig = _figure(figsize=(1.3 * len(regimes) + 1.5, 3.6))
+    ax = fig.add_subplot()
+    part = wide[wide.task == task]
+    for i, regime in enumerate(regimes):
+        sub = part[part.regime == regime].sort_values("seed")
+        trained = sub["int_rho"].to_numpy(dtype=float) if "int_rho" in sub else np.array([])
+        twin = sub["int_rho_untrained"].to_numpy(dtype=float) if "int_rho_untrained" in sub else np.full_like(trained, np.nan)
+        for a, b in zip(twin, trained):
+            ax.plot([i - 0.15, i + 0.15], [a, b], color="0.8", lw=0.6, zorder=1)
+        ax.scatter(np.full(twin.size, i - 0.15), twin, facecolors="none", edgecolors="C0", s=14, zorder=2,
+                   label="untrained" if i == 0 else None)
+        ax.scatter(np.full(trained.size, i + 0.15), trained, color="C1", s=14, zorder=2,
+                   label="trained" if i == 0 else None)
+    ax.axhline(0, color="0.5", lw=0.6)
+    ax.set_xticks(range(len(regimes)), regimes, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("Spearman rho with the empirical map")
+    ax.set_title(f"{task}: INT rho per network, untrained -> trained")
+    ax.legend(fontsize=8, frameon=False)
+    _save(fig, path)
 
 
 def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | None = None) -> Path:
@@ -220,16 +235,16 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
         for task in spec.tasks:
             if task in set(ints.task):
                 path = figures / f"{task}_int_rho.png"
-                _rho_figure(ints, task, path)
+                _rho_figure(wide, task, [r for r in spec.regimes if r in set(wide.regime)], path)
                 lines.append(f"![{task} INT rho](figures/{path.name})")
         lines.append("")
 
     if any(m in wide.columns for m in _TOPOLOGY):
-        topo = _topology_table(wide, criterion)
+        topo = _topology_table(wide, criterion, list(spec.regimes) + sorted(set(wide.regime) - set(spec.regimes)))
         topo.to_csv(out_dir / "topology.csv", index=False)
         lines += ["## Topology of the networks at criterion", "",
                   f"Top {spec.analysis.topology_density:.0%} of |W| (matched density); Mann-Whitney U "
-                  "against the first regime.", "", markdown_table(topo), ""]
+                  "against the spec's first regime with networks at criterion.", "", markdown_table(topo), ""]
     snapshots = _snapshots(store, wide)
     if not snapshots.empty:
         snapshots.to_csv(out_dir / "snapshots.csv", index=False)
