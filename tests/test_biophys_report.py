@@ -16,10 +16,10 @@ ERRORS = {("NMDA_soma", 0): 1.0, ("NMDA_soma", 1): 1.4, ("AMPA_soma", 0): 1.6, (
           ("AMPA_dend", 0): 4.1, ("AMPA_dend", 1): 3.9}
 
 
-def _store(root):
+def _store(root, errors=None):
     store = ResultStore(root)
     rng = np.random.default_rng(0)
-    for (cond, seed), err in ERRORS.items():
+    for (cond, seed), err in (errors or ERRORS).items():
         gid = f"{cond}-seed{seed}"
         work = store.workdir(gid)
         spikes = (rng.random((200, 8, 12)) < 0.02).astype(np.uint8)
@@ -87,3 +87,9 @@ def test_dt_check_counts_spikes_at_both_steps():
     assert list(table.columns) == ["current_na", "spikes_dt_0.025", "spikes_dt_0.1"]
     assert table.iloc[0, 1:].tolist() == [0, 0] and table["spikes_dt_0.1"].dtype == np.int64
     assert table.iloc[1, 1] > 0 and abs(int(table.iloc[1, 2]) - int(table.iloc[1, 1])) <= 1
+
+
+def test_report_says_inconclusive_when_most_networks_are_at_chance(tmp_path):
+    _store(tmp_path / "store", {key: 4.0 for key in ERRORS})
+    md = write_report(tmp_path / "store", tmp_path / "docs", check_dt=False).read_text()
+    assert "Most searched networks (6 of 6) stay near chance" in md and "inconclusive" in md
