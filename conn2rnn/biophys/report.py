@@ -57,7 +57,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 def _ordering(summary: pd.DataFrame) -> tuple[float, float]:
     from scipy.stats import spearmanr
 
-    if len(summary) < 3:
+    if len(summary) < 3 or summary["error_mean"].nunique() < 2:  # undefined for constant errors
         return float("nan"), float("nan")
     rho, p = spearmanr(summary["paper_error"], summary["error_mean"])
     return float(rho), float(p)
