@@ -1,14 +1,20 @@
 """The working-memory write-up is regenerated from a tiny stored result."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from conn2rnn.biophys.cli import main
-from conn2rnn.biophys.experiment import CONDITIONS, PAPER_ERRORS, load_spec, search_space, start_point
+from conn2rnn.biophys.experiment import (
+    CONDITIONS,
+    PAPER_ERRORS,
+    load_spec,
+    search_space,
+    shipped_spec_path,
+    start_point,
+)
 from conn2rnn.biophys.report import SOLVE_THRESHOLD, dt_check, summarise, write_report
 from conn2rnn.experiments.store import ResultStore
 
@@ -67,7 +73,7 @@ def test_report_regenerated_from_store(tmp_path):
 
 
 def test_spec_and_search_space(tmp_path):
-    spec = load_spec(Path(__file__).resolve().parents[1] / "specs" / "brc_working_memory.toml")
+    spec = load_spec(shipped_spec_path("brc_working_memory"))
     assert set(spec["conditions"]) == set(CONDITIONS) and spec["dt"] <= 0.1
     space = search_space()
     assert len(space) == 36

@@ -87,6 +87,12 @@ def test_ridge_recovers_linear_map_from_output_nodes(regression):
     assert evaluate_readout(RidgeReadout(output_nodes=[5, 6]), states, batch, seed=0)["test_score"] < 0.2
 
 
+def test_ridge_with_a_single_fixed_penalty(regression):
+    states, batch, coef = regression
+    res = evaluate_readout(RidgeReadout(output_nodes=[0, 1, 2, 3], alphas=(1e-6,)), states, batch, seed=0)
+    assert res["test_score"] > 0.999 and res["readout"].alpha_ == 1e-6
+
+
 def test_split_is_by_trial_seeded_and_stratified(classification):
     train, test = split_trials(40, test_size=0.25, seed=3)
     assert np.array_equal(np.sort(np.concatenate([train, test])), np.arange(40)) and test.size == 10

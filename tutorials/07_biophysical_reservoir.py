@@ -7,7 +7,7 @@
 # searched, not trained, and read out linearly. This tutorial shows one cell's
 # responses, the network's spikes on the cued working-memory task, a (very) short
 # parameter search, and the 2 x 2 table of cue receptor x cue compartment from the
-# committed results of `specs/brc_working_memory.toml`.
+# committed results of the shipped spec `brc_working_memory`.
 
 # %%
 from pathlib import Path
@@ -102,7 +102,7 @@ print(result.trials[["round", "trial", "value", "state"]])
 # %% [markdown]
 # ## The 2 x 2 table from the stored results
 #
-# `python -m conn2rnn.biophys.cli run specs/brc_working_memory.toml --out <store>` runs
+# `conn2rnn brc run brc_working_memory --out <store>` runs
 # every condition and `... report <store> --docs docs/reproductions` writes the summary
 # read here (see `docs/reproductions/brc_working_memory.md` for the protocol and
 # what reproduces).

@@ -16,6 +16,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .experiment import shipped_spec_path
+
 __all__ = ["add_arguments", "main", "run_args"]
 
 
@@ -23,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``run`` and ``report`` sub-commands to ``parser``."""
     sub = parser.add_subparsers(dest="brc_command", required=True)
     run = sub.add_parser("run", help="run or resume the cue-condition searches of a spec")
-    run.add_argument("spec", help="TOML spec, e.g. specs/brc_working_memory.toml")
+    run.add_argument("spec", help="a TOML spec file, or the name of a shipped one (brc_working_memory)")
     run.add_argument("--out", required=True, help="result store folder (reuse it to resume)")
     run.add_argument("--runner", default="serial", choices=("serial", "local", "dask"))
     run.add_argument("--workers", type=int, default=None, help="worker processes (local/dask)")
@@ -40,7 +42,7 @@ def run_args(args: argparse.Namespace) -> int:
     if args.brc_command == "run":
         from .experiment import run_protocol
 
-        table = run_protocol(args.spec, args.out, runner=args.runner, n_workers=args.workers,
+        table = run_protocol(shipped_spec_path(args.spec), args.out, runner=args.runner, n_workers=args.workers,
                              progress=not args.no_progress)
         print(f"{table['group_id'].nunique()} group(s) recorded in {args.out}")
         return 0

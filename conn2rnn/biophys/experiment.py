@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from .. import _toml
 from .analysis import attractor_separation, cued_cluster_activity, dimensionality
 from .model import BiophysicalReservoir, filter_spikes
 from .network import GROUPS, default_parameters
@@ -168,15 +170,23 @@ def brc_group(group: dict, *, workdir: Path) -> dict:
     return {"rows": rows, "curves": curves, "artifacts": {"best_params": "best_params.json", "final": "final.npz"}}
 
 
+def shipped_spec_path(spec: str | Path) -> Path:
+    """A spec file, or the path of a shipped biophysical spec given by name (``brc_working_memory``)."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped = Path(str(resources.files("conn2rnn") / "specs" / "biophys"))
+    candidate = shipped / f"{spec}.toml"
+    if candidate.is_file():
+        return candidate
+    names = sorted(p.stem for p in shipped.glob("*.toml"))
+    raise FileNotFoundError(f"spec {spec!r} is neither a file nor a shipped biophysical spec ({', '.join(names)})")
+
+
 def load_spec(path: str | Path) -> dict[str, Any]:
     """Read ``[run]`` of a TOML spec, filling defaults; unknown keys and conditions raise."""
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
-
-    with open(path, "rb") as fh:
-        spec = tomllib.load(fh)
+    path = Path(path)
+    spec = _toml.loads(path.read_text(), what=f"spec {path}")
     run = dict(spec.get("run", {}))
     unknown = sorted(set(run) - set(_RUN_DEFAULTS))
     if unknown:

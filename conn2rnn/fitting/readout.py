@@ -247,7 +247,7 @@ class RidgeReadout(BaseEstimator):
         if n_groups < 2:
             raise ValueError("RidgeReadout needs at least 2 trials to cross-validate the penalty")
         folds = list(GroupKFold(n_splits=min(int(self.cv), n_groups)).split(x, y, groups=trial))
-        model = RidgeCV(alphas=tuple(self.alphas), fit_intercept=self.fit_intercept, cv=folds)
+        model = RidgeCV(alphas=np.asarray(self.alphas, dtype=float), fit_intercept=self.fit_intercept, cv=folds)
         model.fit(x, y, sample_weight=weight)
         self.coef_ = np.atleast_2d(model.coef_)
         self.intercept_ = np.atleast_1d(model.intercept_).astype(np.float64)
