@@ -22,31 +22,37 @@ from conn2rnn.tasks import TASKS, Task
 from conn2rnn.tasks.base import Timeline
 
 
-class HoldCue(Task):
-    """A toy task defined outside the package: report which of two cues was shown."""
+@pytest.fixture
+def hold_cue():
+    """A toy task defined outside the package (a subclass registers itself), unregistered after."""
+    class HoldCue(Task):
+        """A toy task defined outside the package: report which of two cues was shown."""
 
-    name = "toy_hold_cue"
-    kind = "classification"
-    periods = ("cue", "decision")
-    default_timing = {"cue": 200, "decision": 200}
+        name = "toy_hold_cue"
+        kind = "classification"
+        periods = ("cue", "decision")
+        default_timing = {"cue": 200, "decision": 200}
 
-    def __init__(self, *, dt: float = 50.0, timing=None, loss_on: str = "response") -> None:
-        super().__init__(dt=dt, timing=timing, loss_on=loss_on)
-        self.input_names = ("a", "b")
-        self.output_names = ("a", "b")
+        def __init__(self, *, dt: float = 50.0, timing=None, loss_on: str = "response") -> None:
+            super().__init__(dt=dt, timing=timing, loss_on=loss_on)
+            self.input_names = ("a", "b")
+            self.output_names = ("a", "b")
 
-    def _params(self) -> dict:
-        return {}
+        def _params(self) -> dict:
+            return {}
 
-    def _trials(self, rng: np.random.Generator, tl: Timeline):
-        n = tl.steps.shape[0]
-        which = rng.integers(0, 2, n)
-        cue, decision = tl.mask("cue"), tl.mask("decision")
-        x = np.zeros((tl.n_steps, n, 2))
-        x[..., 0] = cue & (which == 0)
-        x[..., 1] = cue & (which == 1)
-        y = np.where(decision, which, 0).astype(np.int64)
-        return x, y, decision, {"condition": which.astype(str), "ground_truth": which, "target": which}
+        def _trials(self, rng: np.random.Generator, tl: Timeline):
+            n = tl.steps.shape[0]
+            which = rng.integers(0, 2, n)
+            cue, decision = tl.mask("cue"), tl.mask("decision")
+            x = np.zeros((tl.n_steps, n, 2))
+            x[..., 0] = cue & (which == 0)
+            x[..., 1] = cue & (which == 1)
+            y = np.where(decision, which, 0).astype(np.int64)
+            return x, y, decision, {"condition": which.astype(str), "ground_truth": which, "target": which}
+
+    yield HoldCue
+    TASKS.unregister(HoldCue.name)
 
 
 @pytest.fixture
@@ -72,8 +78,8 @@ def test_registry_errors_list_the_choices():
         reg.register(" a", 1)
 
 
-def test_a_task_subclass_registers_itself_and_runs_in_a_spec():
-    assert TASKS["toy_hold_cue"] is HoldCue
+def test_a_task_subclass_registers_itself_and_runs_in_a_spec(hold_cue):
+    assert TASKS["toy_hold_cue"] is hold_cue
     batch = get_task("toy_hold_cue").batch(8, seed=0)
     assert batch.inputs.shape == (8, 8, 2)
     spec = ExperimentSpec(tasks=("toy_hold_cue",), graph=GraphSpec(atlas="grid", connectome="none", maps=()),

@@ -19,7 +19,7 @@ import conn2rnn
 from conn2rnn.analysis import compare_maps
 from conn2rnn.analysis.lesions import lesion_effects
 from conn2rnn.analysis.plasticity import expressivity_sweep, tau_map_correlation
-from conn2rnn.analysis.resting import model_timescales
+from conn2rnn.analysis.resting import model_ints
 from conn2rnn.fitting import PlasticityWave, Pruning, evaluate, train
 from conn2rnn.models import BioRNN, ConnectomeReservoir
 from conn2rnn.plotting import plot_map_scatter
@@ -119,8 +119,9 @@ for direction in ("forward", "uniform", "reverse"):
                    snapshot_steps=[0, 50, 100, 150], progress=False, eval_every=5, eval_batch_size=64)
     tables.append(result.snapshots.table.assign(regime=direction))
     speed[direction] = result.trials_to_criterion
-    ints = model_timescales(model, dt_ms=model.dt_ms, n_steps=400, washout=50)
-    hierarchy[direction] = [round(compare_maps(graph.maps["sa_axis"], ints[k]).r, 3) for k in range(2)]
+    ints = model_ints(model, n_steps=400, washout=50)  # audited: silent ReLU nodes are counted, not hidden
+    hierarchy[direction] = [round(compare_maps(graph.maps["sa_axis"], ints.ints_s[k]).r, 3) if ints.included[k]
+                            else f"excluded: {ints.excluded[k]}" for k in range(2)]
 print("trials to 90% accuracy:", speed)
 print("INT vs S-A axis (Spearman rho per network):", hierarchy)
 snapshots = pd.concat(tables)
