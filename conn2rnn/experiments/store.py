@@ -49,8 +49,6 @@ import json
 import math
 import os
 import re
-import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -58,10 +56,8 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .. import _toml
+from .._io import write_atomic
 
 _GROUP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _RESERVED = ("rows.csv", "curves.csv")
@@ -128,38 +124,6 @@ def check_group_id(group_id: Any) -> str:
             f"or digit (it names a folder); got {group_id!r}"
         )
     return group_id
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":  # pragma: no cover - directories cannot be opened on Windows
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder + os.replace)."""
-    path = Path(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    _write_bytes(path, raw)
-
-
-def _write_bytes(path: Path, raw: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def _scalar(value: Any, where: str) -> Any:
@@ -306,7 +270,7 @@ class ResultStore:
                         "groups already completed"
                     )
                 return
-            _atomic_write(self.spec_path, text)
+            write_atomic(self.spec_path, text)
 
     def read_spec(self) -> str | None:
         """The stored spec text, or None when none was written."""
@@ -315,8 +279,8 @@ class ResultStore:
     @staticmethod
     def _same_spec(old: str, new: str) -> bool:
         try:
-            return tomllib.loads(old) == tomllib.loads(new)
-        except tomllib.TOMLDecodeError:
+            return _toml.loads(old) == _toml.loads(new)
+        except ValueError:  # not TOML: compare the text
             return old.strip() == new.strip()
 
     # --------------------------------------------------------------- manifest
@@ -337,7 +301,7 @@ class ResultStore:
 
     def _write_manifest(self, groups: Mapping[str, Any]) -> None:
         data = {"format": _MANIFEST_FORMAT, "version": 2, "groups": dict(groups)}
-        _atomic_write(self.manifest_path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+        write_atomic(self.manifest_path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
     def completed(self) -> set[str]:
         """Ids of the groups the manifest lists as completed (see :meth:`invalid_groups`
@@ -406,16 +370,15 @@ class ResultStore:
         # 1) the row files, each atomically; 2) the manifest: the commit point.
         hashes = {}
         raw = rows.to_csv(index=False).encode("utf-8")
-        _write_bytes(workdir / "rows.csv", raw)
+        write_atomic(workdir / "rows.csv", raw)
         hashes["rows.csv"] = _sha256(raw)
         if curves is not None:
             raw = curves.to_csv(index=False).encode("utf-8")
-            _write_bytes(workdir / "curves.csv", raw)
+            write_atomic(workdir / "curves.csv", raw)
             hashes["curves.csv"] = _sha256(raw)
         else:
             with contextlib.suppress(FileNotFoundError):
                 (workdir / "curves.csv").unlink()
-        _fsync_dir(workdir)
         for rel in artifacts.values():
             if (workdir / rel).is_file():
                 hashes[rel] = _sha256((workdir / rel).read_bytes())
@@ -674,8 +637,8 @@ class ResultStore:
             The results table (see :meth:`results`).
         """
         table = self.results()
-        _atomic_write(self.root / "results.csv", table.to_csv(index=False))
-        _atomic_write(self.root / "curves.csv", self.curves().to_csv(index=False))
+        write_atomic(self.root / "results.csv", table.to_csv(index=False))
+        write_atomic(self.root / "curves.csv", self.curves().to_csv(index=False))
         return table
 
     # ------------------------------------------------------------------- lock
