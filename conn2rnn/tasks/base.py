@@ -377,6 +377,10 @@ class Task:
             raise ValueError(f"spec must be a dict with a 'task' key (from Task.to_dict()); got {spec!r}")
         if cls.name and spec["task"] != cls.name:
             raise ValueError(f"{cls.__name__}.from_dict needs a {cls.name!r} spec; got task {spec['task']!r}")
+        if spec["task"] == "neurogym" and cls is Task:  # the adapter is not a named task: it rebuilds its env
+            from .neurogym_adapter import NeurogymTask
+
+            return NeurogymTask.from_dict(spec)
         kwargs = {k: v for k, v in spec.items() if k != "task"}
         return get_task(spec["task"], **kwargs)
 

@@ -142,6 +142,14 @@ class NeurogymTask(Task, register=False):
             "decision_period": self.decision_period,
         }
 
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> "NeurogymTask":
+        """Rebuild from :meth:`to_dict` output (the environment is made again from its id)."""
+        if not isinstance(spec, Mapping) or spec.get("task") != cls.name or "env" not in spec:
+            raise ValueError(f"NeurogymTask.from_dict needs a spec from NeurogymTask.to_dict(); got {spec!r}")
+        return cls(spec["env"], env_kwargs=spec.get("env_kwargs"), loss_on=spec.get("loss_on", "response"),
+                   decision_period=spec.get("decision_period"))
+
     def __repr__(self) -> str:
         return f"NeurogymTask(env={self.env_id or type(self._core).__name__!r}, loss_on={self.loss_on!r})"
 
