@@ -44,8 +44,10 @@ _TOPOLOGY = ("modularity_q", "sigma", "weight_distance_rho", "wiring_cost")
 
 
 def _wide(results: pd.DataFrame) -> pd.DataFrame:
-    return results.pivot_table(index=["task", "regime", "family", "run_id", "seed"], columns="metric",
+    """One row per run (its labels and strength), one column per metric."""
+    wide = results.pivot_table(index=["task", "regime", "family", "run_id", "seed"], columns="metric",
                                values="value", aggfunc="first").reset_index()
+    return wide.merge(results[["run_id", "strength"]].drop_duplicates("run_id"), on="run_id")
 
 
 def _accuracy_table(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
@@ -141,6 +143,18 @@ def _snapshots(store: ResultStore, wide: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     labels = wide[["run_id", "task", "regime"]].drop_duplicates("run_id")
     return pd.concat(frames, ignore_index=True).merge(labels, on="run_id")
+
+
+def _topology_by_strength(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
+    metrics = [m for m in _TOPOLOGY if m in wide.columns]
+    rows = []
+    for (task, regime, strength), part in wide.groupby(["task", "regime", "strength"], sort=True):
+        good = part[part["accuracy"] >= criterion]
+        row = {"task": task, "regime": regime, "strength": strength, "n_at_criterion": len(good),
+               "n_networks": len(part)}
+        row.update({f"{m}_mean": good[m].mean() for m in metrics})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _rho_figure(wide: pd.DataFrame, task: str, regimes: list[str], path: Path) -> None:
@@ -245,6 +259,11 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
         lines += ["## Topology of the networks at criterion", "",
                   f"Top {spec.analysis.topology_density:.0%} of |W| (matched density); Mann-Whitney U "
                   "against the spec's first regime with networks at criterion.", "", markdown_table(topo), ""]
+        if spec.strengths:
+            by_strength = _topology_by_strength(wide, criterion)
+            by_strength.to_csv(out_dir / "topology_by_strength.csv", index=False)
+            lines += ["Per strength (networks at criterion / all networks of the cell):", "",
+                      markdown_table(by_strength), ""]
     snapshots = _snapshots(store, wide)
     if not snapshots.empty:
         snapshots.to_csv(out_dir / "snapshots.csv", index=False)
