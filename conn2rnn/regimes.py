@@ -67,6 +67,7 @@ SPATIAL_COSTS.register("communicability", lambda w, d, regime: communicability_c
     w, d, detach=regime.communicability_detach))
 SPATIAL_COSTS.register("kernel_correlation", lambda w, d, regime: kernel_correlation_cost(w, -d))
 DISTANCES = ("euclidean", "gradient", "geodesic", "uniform")
+#: Permutations of a map or a geometry used as controls (``tau_null``, ``distance_null``).
 TAU_NULLS = ("none", "spin", "shuffle")
 SPARSITY_MASKS = ("none", "connectome")
 
@@ -150,6 +151,11 @@ class Regime:
         across nodes per network seed, by a spin of the sphere (keeping spatial
         autocorrelation) or uniformly at random; the set of time constants is
         unchanged, only its alignment with the brain is broken.
+    distance_null : {"none", "spin", "shuffle"}
+        Control for the spatial cost: each network's distances are computed on
+        a geometry whose node positions (coordinates, sphere coordinates and
+        gradient together) are permuted per network seed, by a spin or at
+        random; masks and everything else stay. Not for ``geodesic`` distances.
     """
 
     name: str
@@ -171,6 +177,7 @@ class Regime:
     tau_map: str | None = None
     tau_range: tuple[float, float] = (100.0, 1000.0)
     tau_null: str = "none"
+    distance_null: str = "none"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -216,6 +223,11 @@ class Regime:
             raise ValueError(f"tau_range must satisfy 0 < tau_min <= tau_max; got {tuple(tr)}")
         object.__setattr__(self, "tau_range", (float(tr[0]), float(tr[1])))
         _choice(self.tau_null, TAU_NULLS, "tau_null")
+        _choice(self.distance_null, TAU_NULLS, "distance_null")
+        if self.distance_null != "none" and (self.spatial_cost is None or self.distance == "geodesic"):
+            raise ValueError(f"distance_null={self.distance_null!r} permutes the geometry of a spatial cost on "
+                             "euclidean, gradient or uniform distances; this regime has spatial_cost="
+                             f"{self.spatial_cost!r}, distance={self.distance!r}")
         if self.tau_null != "none" and self.tau_map is None:
             raise ValueError(f"tau_null={self.tau_null!r} permutes a tau_map; set tau_map (e.g. 'gradient')")
 

@@ -277,3 +277,11 @@ def test_regime_time_constants_and_their_spun_control():
     with pytest.raises(ValueError, match="tau_map='nope' is not on the graph"):
         regime_tau(Regime("x", tau_map="nope"), graph, [0])
     assert Regime.from_toml(sa.replace(tau_null="spin").to_toml()) == sa.replace(tau_null="spin")
+
+
+def test_distance_null_needs_a_spatial_cost_on_a_permutable_distance():
+    assert Regime("g", spatial_cost="l1", distance_null="spin").distance_null == "spin"
+    with pytest.raises(ValueError, match="distance_null='spin' permutes the geometry of a spatial cost"):
+        Regime("g", distance_null="spin")
+    with pytest.raises(ValueError, match="distance='geodesic'"):
+        Regime("g", spatial_cost="l1", distance="geodesic", distance_null="shuffle")

@@ -58,3 +58,26 @@ def test_every_trained_network_has_an_untrained_twin(store):
                      axis=1)
     assert maps.shape == (50, 18)
     assert {c + "_untrained" for c in maps.columns if not c.endswith("_untrained")} <= set(maps.columns)
+
+
+def test_spun_geometry_regime_gives_each_network_its_own_permuted_distances(tmp_path):
+    from conn2rnn.experiments import execute_group
+    from conn2rnn.models import load_biornn
+
+    spec = ExperimentSpec.from_dict({
+        "name": "geo", "tasks": ["gonogo"], "reservoirs": [], "n_seeds": 2, "analyses": [],
+        "regimes": ["embedded", "embedded_spun"],
+        "custom_regimes": {"embedded_spun": {"base": "embedded", "distance_null": "spin"}},
+        "graph": {"atlas": "schaefer100", "connectome": "none", "maps": [], "hemisphere": "left"},
+        "training": {"n_steps": 1, "eval_every": 1},
+    }).validate()
+    models = {}
+    for group in spec.groups():
+        workdir = tmp_path / group.regime.name
+        execute_group(group.to_dict(), workdir=workdir)
+        models[group.regime.name] = load_biornn(workdir / "model.pt")
+    d0 = np.asarray(models["embedded"].regime_arrays[0].distance)
+    spun = [np.asarray(a.distance) for a in models["embedded_spun"].regime_arrays]
+    assert not np.array_equal(spun[0], d0) and not np.array_equal(spun[0], spun[1])
+    for d in spun:  # the same distances, between other pairs of nodes
+        np.testing.assert_allclose(np.sort(d, axis=None), np.sort(d0, axis=None))

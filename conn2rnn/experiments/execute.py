@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .._registry import Registry
+from ..analysis.int_validation import spun_geometry_graph
 from ..analysis.maps import compare_maps, spin_nulls, surrogate_nulls
 from ..analysis.resting import model_ints
 from ..analysis.topology import topology_summary
@@ -36,7 +37,7 @@ from ..models import (
     save_biornn,
 )
 from ..nulls import CONNECTOME_NULLS
-from ..regimes import regime_tau
+from ..regimes import regime_tau, resolve_regime
 from ..tasks import get_task
 from .groups import ReservoirGroup, RunGroup, TrainableGroup, group_from_dict
 from .spec import AnalysisSpec, GraphSpec
@@ -177,11 +178,16 @@ def _run_trainable(group: TrainableGroup, graph: BrainGraph, workdir: Path):
     tau = regime_tau(group.regime, graph, group.seeds)
 
     def build() -> BioRNN:
-        return BioRNN.from_graph(
+        model = BioRNN.from_graph(
             graph, task, group.regime, n_networks=len(group.seeds), seeds=list(group.seeds),
             strengths=list(group.strengths), tau=m.tau_arg() if tau is None else tau,
             tau_range=m.tau_range or (100.0, 1000.0), init=m.init, activation=m.activation, gain=m.gain,
             sigma_rec=m.noise, **m.biornn_kwargs())
+        if group.regime.distance_null != "none":  # each network's spatial cost on its own spun geometry
+            model.set_regime(list(model.regimes), [
+                resolve_regime(group.regime, spun_geometry_graph(graph, method=group.regime.distance_null, seed=seed)[0])
+                for seed in group.seeds])
+        return model
 
     model, untrained = build(), build()  # construction is deterministic by seed: the twin is untrained
     result = train(model, task, **group.training.train_kwargs(), checkpoint_dir=str(workdir / "checkpoint"),

@@ -32,8 +32,8 @@ import pandas as pd
 from scipy import stats
 
 from .. import plotting
-from ..plotting._common import _figure, _save
 from ..analysis.int_validation import empirical_null_maps, int_comparison_table
+from ..plotting._common import _figure, _save
 from .report import markdown_table, recovery_line, stored_tables
 from .spec import ExperimentSpec
 from .store import ResultStore
@@ -66,16 +66,18 @@ def _int_maps(store: ResultStore) -> pd.DataFrame:
 
 
 def _spun_partner(spec: ExperimentSpec, name: str) -> str | None:
-    """The regime identical to ``name`` except that its ``tau_null`` is 'none' (the spun map's original)."""
+    """The regime identical to ``name`` but without its nulls (``tau_null``, ``distance_null``): its original."""
+    nulls = ("tau_null", "distance_null")
+
     def key(regime: Any) -> dict[str, Any]:
-        return {k: v for k, v in regime.to_dict().items() if k not in ("name", "tau_null")}
+        return {k: v for k, v in regime.to_dict().items() if k != "name" and k not in nulls}
 
     regime = spec.regime(name)
-    if regime.tau_null == "none":
+    if all(getattr(regime, n) == "none" for n in nulls):
         return None
     for other in spec.regimes:
         cand = spec.regime(other)
-        if cand.tau_null == "none" and key(cand) == key(regime):
+        if all(getattr(cand, n) == "none" for n in nulls) and key(cand) == key(regime):
             return other
     return None
 
