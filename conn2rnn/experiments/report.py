@@ -104,10 +104,10 @@ def recovery_line(spec: ExperimentSpec) -> str:
             f"rho = {result.rho:.2f} against the truth; the route {verdict} the 0.8 threshold{reason}.")
 
 
-def stored_tables(store: ResultStore, artifact: str, **read_csv: Any) -> list[pd.DataFrame]:
-    """Every completed group's CSV artifact ``artifact``, each checked against its recorded hash."""
+def stored_tables(store: ResultStore, artifact: str, groups: Any = None, **read_csv: Any) -> list[pd.DataFrame]:
+    """Every completed group's CSV artifact ``artifact`` (of ``groups`` if given), checked against its hash."""
     frames = []
-    for gid in sorted(store.completed()):
+    for gid in sorted(store.completed() if groups is None else store.completed() & set(groups)):
         if artifact in store.entry(gid)["artifacts"]:
             frames.append(pd.read_csv(store.artifact_path(gid, artifact), **read_csv))
     return frames
