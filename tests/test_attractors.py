@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from _doubles import NotLeakyModel
 from scipy import optimize
 
 from conn2rnn.analysis.attractors import basin_analysis, fixed_points
@@ -108,21 +109,10 @@ def test_state_space_figure(tmp_path):
         plot_state_space(states, dims=4)
 
 
-class _NotLeaky:
-    family = "custom"
-    n_networks, n_nodes, n_inputs, dt_ms, seeds = 1, 3, 1, None, [0]
-
-    def states(self, inputs, *, seed=None, x0=None):
-        return np.zeros((len(inputs), 1, np.shape(inputs)[1], 3))
-
-    def output_nodes(self):
-        return [np.arange(3)]
-
-
 def test_bad_input_is_named():
     model = _linear_pair()
     with pytest.raises(TypeError, match="leaky rate model"):
-        fixed_points(_NotLeaky())
+        fixed_points(NotLeakyModel())
     with pytest.raises(TypeError, match="must be a model"):
         fixed_points(np.eye(3))
     with pytest.raises(ValueError, match=r"inputs must be a finite constant input \(I,\)"):

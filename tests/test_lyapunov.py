@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _doubles import NotLeakyModel
 
 from conn2rnn.analysis.chaotic import lorenz_jacobian, lorenz_rhs
 from conn2rnn.analysis.lyapunov import lyapunov_spectrum, lyapunov_spectrum_flow
@@ -111,21 +112,10 @@ def test_linear_flow_with_finite_difference_jacobian():
     np.testing.assert_allclose(lam, np.tile([-0.5, -1.0, -2.0], (2, 1)), atol=0.01)
 
 
-class _NotLeaky:
-    family = "custom"
-    n_networks, n_nodes, n_inputs, dt_ms, seeds = 1, 3, 1, None, [0]
-
-    def states(self, inputs, *, seed=None, x0=None):
-        return np.zeros((len(inputs), 1, np.shape(inputs)[1], 3))
-
-    def output_nodes(self):
-        return [np.arange(3)]
-
-
 def test_bad_input_is_named():
     res = ConnectomeReservoir(np.eye(3) * 0.5, np.ones((3, 1)))
     with pytest.raises(TypeError, match="leaky rate model"):
-        lyapunov_spectrum(_NotLeaky())
+        lyapunov_spectrum(NotLeakyModel())
     with pytest.raises(ValueError, match="n_exponents must be at most N = 3"):
         lyapunov_spectrum(res, n_exponents=4)
     with pytest.raises(ValueError, match="washout"):
