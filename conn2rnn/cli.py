@@ -99,7 +99,7 @@ def _run_and_report(spec, args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(check_folder_name(spec.name, "the spec's name"))
     print(f"{spec.name}: {len(spec.groups())} run groups -> {out}/ (re-run the same command to resume)")
     results = run_experiment(spec, out, runner=args.runner, n_workers=args.workers,
-                             scheduler=args.scheduler, overwrite=args.overwrite)
+                             scheduler=args.scheduler, overwrite=args.overwrite, device=args.device)
     summary = summarize(results)
     cols = ["task", "regime", "n_networks", "accuracy", "trials_to_criterion", "n_int_defined", "int_rho",
             "int_rho_untrained", "frac_int_significant", "n_int_diverged", "modularity_q"]
@@ -172,6 +172,9 @@ def _runner_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", default=None, help="Dask scheduler address (runner dask)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace a different spec already in the output folder")
+    parser.add_argument("--device", default=None,
+                        help="train on this torch device, e.g. cuda (default: cpu); results do not depend on it "
+                             "beyond floating-point rounding")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -127,7 +127,7 @@ def test_a_registered_regime_null_and_analysis_are_usable(tmp_path):
             "training": {"n_steps": 2, "eval_every": 1},
             "model": {"reservoir_train_trials": 16, "reservoir_test_trials": 8},
         })
-        results = run_experiment(spec, tmp_path / "toy2", runner="serial", progress=False)
+        results = run_experiment(spec, tmp_path / "toy2", runner="serial", progress=False, device="cpu")
         counts = results[results.metric == "n_nodes"]
         assert sorted(counts.regime) == ["reservoir-toy_identity", "toy_l2"] and (counts.value == 100).all()
     finally:

@@ -219,3 +219,60 @@ def test_training_errors(tmp_path):
         _train_quiet(_model(task), "nope", n_steps=1)
     with pytest.raises(ValueError, match="strengths > 0 need a regime"):
         _train_quiet(_model(task, strengths=0.1), task, n_steps=1)
+
+
+# ----------------------------------------------------------------------------- devices
+_CUDA = torch.cuda.is_available()
+
+
+def test_explicit_cpu_device_is_the_default_run(tmp_path):
+    task = _gonogo()
+    kw = dict(n_steps=4, eval_every=2, eval_batch_size=16, seed=3, lr=1e-2)
+    default_model, cpu_model = _model(task, sigma_rec=0.1), _model(task, sigma_rec=0.1)
+    default = _train_quiet(default_model, task, **kw)
+    on_cpu = _train_quiet(cpu_model, task, device="cpu", checkpoint_dir=tmp_path, **kw)
+    assert on_cpu.curves.equals(default.curves)
+    p_default, p_cpu = _params(default_model), _params(cpu_model)
+    assert all(torch.equal(p_default[k], p_cpu[k]) for k in p_default)
+    payload = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert all(t.device.type == "cpu" for t in payload["model"].values())
+
+
+@pytest.mark.parametrize("device, message", [
+    ("tpu", "device must be 'cpu', 'cuda', 'cuda:N' or a torch.device; got 'tpu'"),
+    (3.5, "device must be 'cpu', 'cuda', 'cuda:N' or a torch.device; got 3.5"),
+])
+def test_unknown_device_is_refused(device, message):
+    task = _gonogo()
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        _train_quiet(_model(task), task, n_steps=1, device=device)
+
+
+@pytest.mark.skipif(_CUDA, reason="this machine has CUDA")
+def test_cuda_without_a_gpu_is_refused_before_anything_runs():
+    task = _gonogo()
+    model = _model(task)
+    before = _params(model)
+    with pytest.raises(ValueError, match="device='cuda' but this torch has no usable CUDA device"):
+        _train_quiet(model, task, n_steps=1, device="cuda")
+    assert all(torch.equal(before[k], p) for k, p in _params(model).items())
+
+
+@pytest.mark.skipif(not _CUDA, reason="needs a CUDA GPU")
+def test_gpu_run_matches_cpu_run_and_resumes_across_devices(tmp_path):
+    task = _gonogo()
+    kw = dict(n_steps=6, eval_every=2, eval_batch_size=32, seed=5, lr=1e-2, checkpoint_every=3)
+    cpu_model, gpu_model = _model(task, sigma_rec=0.1, dtype=F64), _model(task, sigma_rec=0.1, dtype=F64)
+    cpu = _train_quiet(cpu_model, task, **kw)
+    gpu = _train_quiet(gpu_model, task, device="cuda", checkpoint_dir=tmp_path / "gpu", **kw)
+    assert gpu_model.w_rec_raw.device.type == "cpu"  # back on its own device
+    np.testing.assert_allclose(gpu.curves["loss"], cpu.curves["loss"], rtol=1e-8)
+    for name, p in _params(cpu_model).items():
+        np.testing.assert_allclose(_params(gpu_model)[name].numpy(), p.numpy(), rtol=1e-7, atol=1e-10)
+    # a run checkpointed on the GPU continues on the CPU
+    first = _model(task, sigma_rec=0.1, dtype=F64)
+    _train_quiet(first, task, device="cuda", checkpoint_dir=tmp_path / "mixed", **{**kw, "n_steps": 3})
+    resumed = _model(task, sigma_rec=0.1, dtype=F64)
+    _train_quiet(resumed, task, device="cpu", checkpoint_dir=tmp_path / "mixed", **kw)
+    for name, p in _params(cpu_model).items():
+        np.testing.assert_allclose(_params(resumed)[name].numpy(), p.numpy(), rtol=1e-7, atol=1e-10)

@@ -9,6 +9,8 @@ atomically in a :class:`ResultStore` (re-running resumes), and
 
 from __future__ import annotations
 
+import functools
+
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ __all__ = [
 
 def run_experiment(spec: ExperimentSpec, out: str | Path, *, runner: str = "local",
                    n_workers: int | None = None, scheduler: Any = None, progress: bool = True,
-                   overwrite: bool = False) -> pd.DataFrame:
+                   overwrite: bool = False, device: str | None = None) -> pd.DataFrame:
     """Run (or resume) every group of ``spec`` into the folder ``out``.
 
     Parameters
@@ -55,6 +57,10 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, runner: str = "loca
     overwrite : bool
         Replace a different spec in ``out`` (completed groups of the old spec stay
         in the store; they are only reused where their content is identical).
+    device : str, optional
+        Torch device the trainable groups train on (``"cuda"``, ``"cuda:1"``; default
+        the CPU). It is not part of a group's identity: a store filled on a GPU
+        resumes on the CPU and vice versa.
 
     Returns
     -------
@@ -70,6 +76,7 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, runner: str = "loca
     store = ResultStore(Path(out))
     with store.lock():  # one lock from checking the spec to the last group recorded
         store.write_spec(spec.to_toml(), overwrite=overwrite)
-        return run_groups([g.to_dict() for g in spec.groups()], execute_group, store,
+        executor = execute_group if device is None else functools.partial(execute_group, device=device)
+        return run_groups([g.to_dict() for g in spec.groups()], executor, store,
                           runner=runner, n_workers=n_workers, scheduler=scheduler,
                           progress=progress)

@@ -172,7 +172,7 @@ def topology_analysis(ctx: AnalysisContext) -> tuple[list[dict[str, Any]], dict[
     return rows, {}
 
 
-def _run_trainable(group: TrainableGroup, graph: BrainGraph, workdir: Path):
+def _run_trainable(group: TrainableGroup, graph: BrainGraph, workdir: Path, device: str | None = None):
     m = group.model
     task = get_task(group.task, dt=m.dt, **group.task_options)
     tau = regime_tau(group.regime, graph, group.seeds)
@@ -191,7 +191,7 @@ def _run_trainable(group: TrainableGroup, graph: BrainGraph, workdir: Path):
 
     model, untrained = build(), build()  # construction is deterministic by seed: the twin is untrained
     result = train(model, task, **group.training.train_kwargs(), checkpoint_dir=str(workdir / "checkpoint"),
-                   progress=False)
+                   progress=False, device=device)
     rows = []
     for k, run_id in enumerate(group.run_ids):
         rows += [
@@ -211,7 +211,7 @@ def _run_trainable(group: TrainableGroup, graph: BrainGraph, workdir: Path):
     return model, untrained, model.w_rec.detach().double().numpy(), rows, curves.to_dict("records"), artifacts
 
 
-def _run_reservoir(group: ReservoirGroup, graph: BrainGraph, workdir: Path):
+def _run_reservoir(group: ReservoirGroup, graph: BrainGraph, workdir: Path, device: str | None = None):
     if graph.connectome is None:
         raise ValueError("reservoir runs need a structural connectome; set graph.connectome = "
                          "'enigma_hcp' in the spec or remove the reservoirs")
@@ -237,7 +237,7 @@ def _run_reservoir(group: ReservoirGroup, graph: BrainGraph, workdir: Path):
 _RUNNERS = {TrainableGroup: _run_trainable, ReservoirGroup: _run_reservoir}
 
 
-def execute_group(group: dict[str, Any] | RunGroup, *, workdir: Path) -> dict[str, Any]:
+def execute_group(group: dict[str, Any] | RunGroup, *, workdir: Path, device: str | None = None) -> dict[str, Any]:
     """Run one group: the executor of :func:`conn2rnn.experiments.run_groups`.
 
     Parameters
@@ -245,6 +245,9 @@ def execute_group(group: dict[str, Any] | RunGroup, *, workdir: Path) -> dict[st
     group : RunGroup or its dict (:meth:`RunGroup.to_dict`)
     workdir : Path
         The group's own folder for checkpoints and artifacts.
+    device : str, optional
+        Torch device trainable groups train on (default the CPU); reservoirs
+        always run on the CPU.
 
     Returns
     -------
@@ -258,7 +261,7 @@ def execute_group(group: dict[str, Any] | RunGroup, *, workdir: Path) -> dict[st
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     graph = group.graph.build()
-    model, untrained, weights, rows, curves, artifacts = _RUNNERS[type(group)](group, graph, workdir)
+    model, untrained, weights, rows, curves, artifacts = _RUNNERS[type(group)](group, graph, workdir, device)
     ctx = AnalysisContext(group, graph, model, weights, workdir, untrained)
     for name in group.analyses:
         more_rows, more_artifacts = ANALYSES.get(name, argument="analyses")(ctx)

@@ -63,7 +63,8 @@ def _per_network(t: torch.Tensor) -> torch.Tensor:
 
 def grad_norms(params: Sequence[torch.nn.Parameter], n_networks: int) -> torch.Tensor:
     """(K,) L2 norm of each network's gradient over all parameters (leading axis K)."""
-    sq = torch.zeros(n_networks, dtype=torch.float64)
+    device = params[0].device if len(params) else None
+    sq = torch.zeros(n_networks, dtype=torch.float64, device=device)
     for p in params:
         if p.grad is not None:
             sq += _per_network(p.grad).double().square().sum(dim=1)
@@ -93,7 +94,7 @@ def mask_and_clip_grads(
 
 def finite_per_network(tensors: Sequence[torch.Tensor], n_networks: int) -> torch.Tensor:
     """(K,) bool: every entry of network k's slice of every tensor is finite."""
-    ok = torch.ones(n_networks, dtype=torch.bool)
+    ok = torch.ones(n_networks, dtype=torch.bool, device=tensors[0].device if len(tensors) else None)
     for t in tensors:
         ok &= torch.isfinite(_per_network(t.detach())).all(dim=1)
     return ok
@@ -256,7 +257,7 @@ def apply_schedules(model, optimizer, schedules: dict[str, Any], step: int) -> t
         if np.any(arr < 0):
             raise ValueError(f"schedules['plasticity'] must be >= 0 (learning-rate multipliers); got min "
                              f"{arr.min():g} at step {step}")
-        return torch.as_tensor(np.ascontiguousarray(arr), dtype=model.w_rec_raw.dtype)
+        return torch.as_tensor(np.ascontiguousarray(arr), dtype=model.w_rec_raw.dtype, device=model.w_rec_raw.device)
     return None
 
 

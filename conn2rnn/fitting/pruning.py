@@ -146,8 +146,8 @@ class Pruning:
             From :meth:`distances`.
         """
         mask = model.recurrent_mask
-        w = model.w_rec.detach().abs().double().numpy()
-        masks, allowed_np = mask.numpy(), allowed.numpy()
+        w = model.w_rec.detach().abs().double().cpu().numpy()
+        masks, allowed_np = mask.cpu().numpy(), allowed.cpu().numpy()
         sparsity = self.sparsity_at(step)
         counts = np.zeros(model.n_networks, dtype=np.int64)
         new_mask = np.zeros_like(masks)
@@ -172,7 +172,7 @@ class Pruning:
                 row[candidates[np.sort(pick)]] = True
             new_mask[k] = row.reshape(masks[k].shape)
             counts[k] = int(row.sum())
-        new_mask = torch.from_numpy(new_mask)
+        new_mask = torch.from_numpy(new_mask).to(mask.device)
         changed = new_mask != mask
         mask.copy_(new_mask)
         model.w_rec_raw.masked_fill_(changed, 0.0)

@@ -102,7 +102,7 @@ class SnapshotRecorder:
         import torch
 
         with torch.no_grad():
-            w = model.w_rec.detach().to(torch.float32).numpy().copy()
+            w = model.w_rec.detach().to(torch.float32).cpu().numpy().copy()
         self.weights.append(w)
         for k in range(w.shape[0]):
             row = {"step": step, "trials": trials, "network": k, "seed": model.config["seeds"][k]}

@@ -168,6 +168,7 @@ def train(
     snapshot_steps: Any = None,
     snapshot_density: float = 0.1,
     gain_signal: Any = None,
+    device: Any = None,
 ) -> TrainResult:
     """Train every network of ``model`` on ``task`` with Adam (in place).
 
@@ -235,6 +236,13 @@ def train(
     gain_signal : (T,) or (T, K) array_like, optional
         Gain signal over the trial passed to every forward pass (see
         :meth:`BioRNN.forward`); the task's trials must have T steps.
+    device : str or torch.device, optional
+        Where the whole run happens, e.g. ``"cuda"`` or ``"cuda:1"``; default the
+        device the model is on. The model is moved there for training and back to
+        its own device afterwards. Batches and noise are drawn on the CPU from
+        the same seeds on every device, so a GPU run differs from the CPU run only
+        by floating-point rounding. Checkpoints are device-independent: a run
+        started on a GPU can resume on the CPU and vice versa.
 
     Returns
     -------
@@ -267,6 +275,55 @@ def train(
         raise TypeError(f"pruning must be a conn2rnn.fitting.Pruning or a dict of its fields; "
                         f"got {type(pruning).__name__}")
 
+    device = resolve_device(device, model.w_rec_raw.device)
+    home = model.w_rec_raw.device
+    model.to(device)
+    try:
+        return _train_on_device(model, task, device, n_steps=n_steps, batch_size=batch_size, lr=lr,
+                                grad_clip=grad_clip, eval_every=eval_every, eval_batch_size=eval_batch_size,
+                                criterion=criterion, checkpoint_dir=checkpoint_dir,
+                                checkpoint_every=checkpoint_every, resume=resume, seed=seed, progress=progress,
+                                lr_tau=lr_tau, lr_gain=lr_gain, schedules=schedules, pruning=pruning,
+                                snapshot_steps=snapshot_steps, snapshot_density=snapshot_density,
+                                gain_signal=gain_signal, started=started)
+    finally:
+        model.to(home)
+
+
+def resolve_device(device: Any, default: torch.device) -> torch.device:
+    """``device`` as a ``torch.device`` that this machine has (``default`` for None).
+
+    Raises
+    ------
+    ValueError
+        For an unknown device string or a CUDA device that is not available.
+    """
+    if device is None:
+        return torch.device(default)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or a torch.device; got {device!r}") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} but this torch has no usable CUDA device "
+                             f"(torch {torch.__version__}); use device='cpu' or install a CUDA build of torch")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r} but only {torch.cuda.device_count()} CUDA device(s) exist")
+    elif dev.type not in ("cpu", "mps"):
+        raise ValueError(f"device must be 'cpu' or a CUDA device; got {device!r}")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} but MPS is not available here; use device='cpu'")
+    return dev
+
+
+def _train_on_device(model, task, device: torch.device, *, n_steps: int, batch_size: int, lr: float,
+                     grad_clip: float | None, eval_every: int, eval_batch_size: int, criterion: float,
+                     checkpoint_dir: str | None, checkpoint_every: int, resume: bool, seed: int,
+                     progress: bool, lr_tau: float, lr_gain: float, schedules: dict[str, Any],
+                     pruning: Pruning | None, snapshot_steps: Any, snapshot_density: float,
+                     gain_signal: Any, started: float) -> TrainResult:
+    """The training loop of :func:`train` (arguments checked; the model already on ``device``)."""
     k = model.n_networks
     dtype = model.w_rec_raw.dtype
     params = [p for p in model.parameters() if p.requires_grad]
@@ -297,10 +354,10 @@ def train(
     distances = pruning.distances(model) if pruning is not None else None
     eval_batch = task.batch(eval_batch_size, seed=U.derived_seed(seed, 1))
     curves = {name: [] for name in _CURVE_COLUMNS}
-    active = torch.ones(k, dtype=torch.bool)
+    active = torch.ones(k, dtype=torch.bool, device=device)
     diverged_step = np.full(k, np.nan)
     ttc = np.full(k, np.nan)
-    sums = torch.zeros(3, k, dtype=torch.float64)  # loss, task, reg since the last evaluation
+    sums = torch.zeros(3, k, dtype=torch.float64, device=device)  # loss, task, reg since the last evaluation
     n_summed = 0
     step = 0
 
@@ -319,17 +376,17 @@ def train(
         model.set_noise_state(payload["noise"])
         optimizer.load_state_dict(payload["optimizer"])
         step, n_summed = meta["step"], meta["n_summed"]
-        active, sums = payload["active"].clone(), payload["sums"].clone()
+        active, sums = payload["active"].to(device), payload["sums"].to(device)
         diverged_step, ttc = payload["diverged_step"].numpy().copy(), payload["ttc"].numpy().copy()
         curves = {name: list(payload["curves"][name].tolist()) for name in _CURVE_COLUMNS}
-        allowed = payload.get("allowed_mask", allowed).clone()
+        allowed = payload.get("allowed_mask", allowed).to(device)
         if "snapshots" in payload:
             recorder.load_state(payload["snapshots"])
 
     def evaluate() -> None:
         nonlocal sums, n_summed
         acc = _accuracy(model, eval_batch, dtype)
-        means = (sums / n_summed).numpy() if n_summed else np.full((3, k), np.nan)
+        means = (sums / n_summed).cpu().numpy() if n_summed else np.full((3, k), np.nan)
         for j in range(k):
             row = (step, step * batch_size, j, model.config["seeds"][j], *means[:, j], acc[j])
             for name, value in zip(_CURVE_COLUMNS, row):
@@ -344,11 +401,12 @@ def train(
 
     def checkpoint() -> None:
         payload = {
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "noise": model.noise_state(),
-            "active": active, "sums": sums, "diverged_step": torch.from_numpy(diverged_step),
+            "model": _to_cpu(model.state_dict()), "optimizer": _to_cpu(optimizer.state_dict()),
+            "noise": model.noise_state(), "active": active.cpu(), "sums": sums.cpu(),
+            "diverged_step": torch.from_numpy(diverged_step),
             "ttc": torch.from_numpy(ttc),
             "curves": {name: torch.tensor(curves[name], dtype=torch.float64) for name in _CURVE_COLUMNS},
-            "allowed_mask": allowed, "snapshots": recorder.state(),
+            "allowed_mask": allowed.cpu(), "snapshots": recorder.state(),
         }
         meta = {"step": step, "n_summed": n_summed, "fingerprint": _jsonable(fingerprint)}
         U.save_checkpoint(checkpoint_dir, payload, meta)
@@ -359,7 +417,7 @@ def train(
     bar = tqdm(total=n_steps, initial=step, disable=not progress, desc="train", unit="step")
     model.train()
     while step < n_steps:
-        batch = task.batch(batch_size, seed=U.derived_seed(seed, 0, step)).to_torch()
+        batch = task.batch(batch_size, seed=U.derived_seed(seed, 0, step)).to_torch(device)
         multiplier = U.apply_schedules(model, optimizer, schedules, step)
         if pruning is not None and pruning.is_event(step):
             pruning.apply(model, optimizer, step, allowed, distances)
@@ -383,7 +441,7 @@ def train(
         active &= U.finite_per_network(params, k)
         U.restore_networks(params, snapshot, ~active)
         step += 1
-        newly = np.isnan(diverged_step) & ~active.numpy()
+        newly = np.isnan(diverged_step) & ~active.cpu().numpy()
         diverged_step[newly] = step
         sums += torch.stack([loss.detach(), task_l.detach(), reg_l.detach()]).double()
         n_summed += 1
@@ -405,8 +463,19 @@ def train(
         curves=frame, final_accuracy=_accuracy(model, final, dtype), trials_to_criterion=ttc,
         diverged=~np.isnan(diverged_step), diverged_step=diverged_step, criterion=criterion,
         n_steps=n_steps, elapsed_s=time.perf_counter() - started, snapshots=recorder.result(),
-        active_weights=None if pruning is None else model.recurrent_mask.sum(dim=(1, 2)).numpy(),
+        active_weights=None if pruning is None else model.recurrent_mask.sum(dim=(1, 2)).cpu().numpy(),
     )
+
+
+def _to_cpu(obj: Any) -> Any:
+    """A copy of a (nested) state dict with every tensor on the CPU, for checkpoints."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {key: _to_cpu(value) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_to_cpu(value) for value in obj]
+    return obj
 
 
 def _jsonable(obj: Any) -> Any:

@@ -523,7 +523,7 @@ class BioRNN(nn.Module):
             sig = x[..., channel]  # (T, B) or (T, K, B)
             sig = sig.unsqueeze(1).expand(n_t, k, n_b) if sig.ndim == 2 else sig
         elif gain_signal is not None:
-            sig = _check_gain_signal(gain_signal, n_t, k, n_b, x.dtype)
+            sig = _check_gain_signal(gain_signal, n_t, k, n_b, x.dtype).to(x.device)
         else:
             sig = None
         node = self.node_gain if self.config.get("node_gain", False) else None
@@ -547,11 +547,16 @@ class BioRNN(nn.Module):
             raise TypeError(f"x must be a floating-point tensor; got dtype {x.dtype}")
         if not bool(torch.isfinite(x).all()):
             raise ValueError("x contains NaN or inf")
-        return x.to(self.w_rec_raw.dtype)
+        return x.to(device=self.w_rec_raw.device, dtype=self.w_rec_raw.dtype)
 
     def _noise(self, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-        """(K, *shape) white noise, network k drawn from its own generator."""
-        return torch.stack([torch.randn(shape, generator=g, dtype=dtype) for g in self._noise_gens])
+        """(K, *shape) white noise, network k drawn from its own (CPU) generator.
+
+        The draws are the same on every device, so a run on a GPU sees the noise
+        of the same run on the CPU.
+        """
+        noise = torch.stack([torch.randn(shape, generator=g, dtype=dtype) for g in self._noise_gens])
+        return noise.to(self.w_rec_raw.device)
 
     # ------------------------------------------------------------------ RecurrentModel protocol
     family = "biornn"
@@ -576,11 +581,11 @@ class BioRNN(nn.Module):
         x = torch.as_tensor(check_inputs(self, inputs), dtype=self.w_rec_raw.dtype)
         h0 = None if x0 is None else torch.as_tensor(np.asarray(x0, dtype=np.float64), dtype=x.dtype)
         _, states = self(x, h0=h0, noise=False)
-        return states.double().numpy()
+        return states.double().cpu().numpy()
 
     def output_nodes(self) -> list[np.ndarray]:
         """Per network, the nodes its readout may see (non-zero output-mask columns)."""
-        mask = self.output_mask.numpy()
+        mask = self.output_mask.cpu().numpy()
         return [np.flatnonzero(mask[k].any(axis=0)) for k in range(self.n_networks)]
 
     def leaky_parameters(self) -> LeakyParameters:
@@ -596,8 +601,8 @@ class BioRNN(nn.Module):
                 g = self.node_gain.double()
                 w, w_in, b = w * g.unsqueeze(-1), w_in * g.unsqueeze(-1), b * g
             return LeakyParameters(
-                w.numpy().copy(), w_in.numpy().copy(), b.numpy().copy(),
-                (self.config["dt"] / self.time_constants().detach().double()).numpy().copy(),
+                w.cpu().numpy().copy(), w_in.cpu().numpy().copy(), b.cpu().numpy().copy(),
+                (self.config["dt"] / self.time_constants().detach().double()).cpu().numpy().copy(),
                 self.config["activation"],
             )
 
@@ -638,12 +643,12 @@ class BioRNN(nn.Module):
             parts.append(cost)
             order.extend(idx)
         total = torch.cat(parts)
-        return total if order == list(range(self.n_networks)) else total[torch.argsort(torch.tensor(order))]
+        return total if order == list(range(self.n_networks)) else total[torch.argsort(torch.tensor(order, device=total.device))]
 
     def activity_rates(self) -> torch.Tensor:
         """(K,) multiplier of the ``mean |h|`` activity penalty (regime ``activity``)."""
         vals = [0.0] * self.n_networks if self._regime_bases is None else [r.activity for r in self._regime_bases]
-        return torch.tensor(vals, dtype=self.w_rec_raw.dtype)
+        return torch.tensor(vals, dtype=self.w_rec_raw.dtype, device=self.w_rec_raw.device)
 
     def _regime_groups(self):
         groups: dict = {}
