@@ -15,6 +15,7 @@ from conn2rnn.biophys import (
     filter_spikes,
     memory_error,
     ring_lattice,
+    synthetic_memory,
     wiring_from_graph,
 )
 from conn2rnn.biophys.engine import SimResult
@@ -152,26 +153,14 @@ def test_memory_error_closed_forms():
         memory_error(np.zeros((1000, 4, 5)), task.batch(4, seed=0))
 
 
-def _poisson_memory(delta_hz, *, n_repeats=2, n_cells=25, base_hz=10.0, seed=0):
-    """Filtered Poisson spike trains (tau 10 ms) of cells whose rate rises by ``delta_hz`` from
-    cue onset to the end of the trial in the trials of their preferred cue (synthetic)."""
-    batch = CuedMemory().batch(4 * n_repeats, seed=seed)
-    cond = batch.info["condition"].to_numpy()
-    rng = np.random.default_rng(seed)
-    pref = np.arange(n_cells) % 4
-    rate = np.full((1000, cond.size, n_cells), base_hz)
-    rate[250:] += delta_hz * (pref[None, :] == cond[:, None])
-    return filter_spikes(rng.poisson(rate * 1e-3), 1.0, 10.0), batch
-
-
 def test_memory_error_ceiling_of_noisy_persistent_memory():
     # the scoring pipeline can report a low error for a network that holds the cue at the
     # model's rate scale, and stays at (or just above) chance when the spikes carry no cue
-    strong, batch = _poisson_memory(50.0)
+    strong, batch = synthetic_memory(50.0)
     assert memory_error(strong, batch) < 1.5
-    moderate, batch = _poisson_memory(20.0)
+    moderate, batch = synthetic_memory(20.0)
     assert 1.5 < memory_error(moderate, batch) < 3.5
-    null, batch = _poisson_memory(0.0)
+    null, batch = synthetic_memory(0.0)
     assert memory_error(null, batch) > 3.9
 
 

@@ -15,12 +15,15 @@ readout is fit; the network's parameters are searched
 - :mod:`.task`: the cued working-memory task (registered as ``"cued_memory"``)
   and its cross-validated readout error;
 - :mod:`.analysis`, :mod:`.experiment`, :mod:`.report`, :mod:`.cli`: the
-  "NMDA cues work, dendritic AMPA cues fail" reproduction.
+  "NMDA cues work, dendritic AMPA cues fail" reproduction;
+- :mod:`.diagnostics`: the readout's ceiling on synthetic memories and the cue
+  encoder's expected drive.
 """
 
 from .analysis import attractor_separation, cued_cluster_activity, dimensionality, pca_trajectories
 from .cells import DEFAULT_DENSITIES, CellGeometry, e_cell_geometry, i_cell_area_cm2, simulate_cell
 from .channels import RECEPTORS, Receptor, mg_block, receptor
+from .diagnostics import CueEncoding, cue_encoding, readout_ceiling, synthetic_memory
 from .engine import MAX_DT_MS, SimResult
 from .model import CUE_SYNAPSES, BiophysicalReservoir, DivergedError, filter_spikes
 from .network import GROUPS, PARAMETERS, Wiring, default_parameters, ring_lattice, wiring_from_graph
@@ -28,8 +31,9 @@ from .task import CuedMemory, memory_error
 
 __all__ = [
     "CUE_SYNAPSES", "DEFAULT_DENSITIES", "GROUPS", "MAX_DT_MS", "PARAMETERS", "RECEPTORS",
-    "BiophysicalReservoir", "CellGeometry", "CuedMemory", "DivergedError", "Receptor", "SimResult",
-    "Wiring", "attractor_separation", "cued_cluster_activity", "default_parameters", "dimensionality",
-    "e_cell_geometry", "filter_spikes", "i_cell_area_cm2", "memory_error", "mg_block",
-    "pca_trajectories", "receptor", "ring_lattice", "simulate_cell", "wiring_from_graph",
+    "BiophysicalReservoir", "CellGeometry", "CueEncoding", "CuedMemory", "DivergedError", "Receptor",
+    "SimResult", "Wiring", "attractor_separation", "cue_encoding", "cued_cluster_activity",
+    "default_parameters", "dimensionality", "e_cell_geometry", "filter_spikes", "i_cell_area_cm2",
+    "memory_error", "mg_block", "pca_trajectories", "readout_ceiling", "receptor", "ring_lattice",
+    "simulate_cell", "synthetic_memory", "wiring_from_graph",
 ]
