@@ -99,3 +99,30 @@ def test_report_says_inconclusive_when_most_networks_are_at_chance(tmp_path):
     _store(tmp_path / "store", {key: 4.0 for key in ERRORS})
     md = write_report(tmp_path / "store", tmp_path / "docs", check_dt=False).read_text()
     assert "Most searched networks (6 of 6) stay near chance" in md and "inconclusive" in md
+
+
+def test_report_name_and_diagnostic_sections(tmp_path):
+    _store(tmp_path / "store")
+    docs = tmp_path / "docs"
+    write_report(tmp_path / "store", docs, check_dt=False)  # the default name, as before
+    assert (docs / "brc_working_memory.md").is_file() and (docs / "brc_working_memory" / "summary.csv").is_file()
+    # a started but unfinished group is named, not silently dropped
+    (tmp_path / "store" / "groups" / "NMDA_dend-seed0" / "search").mkdir(parents=True)
+    assert main(["report", str(tmp_path / "store"), "--docs", str(docs), "--name", "brc_big",
+                 "--no-dt-check"]) == 0
+    md = (docs / "brc_big.md").read_text()
+    assert "--name brc_big" in md and "](brc_big/summary.csv)" in md and "](brc_working_memory/" not in md
+    assert "[brc_working_memory.md](brc_working_memory.md)" in md  # the other write-up in the folder
+    assert "group(s) NMDA_dend-seed0 had started but were not complete" in md
+    assert "## Can the readout see a memory?" in md and "## How strongly does the cue drive the network?" in md
+    ceiling = pd.read_csv(docs / "brc_big" / "readout_ceiling.csv")
+    assert ceiling["delta_hz"].tolist() == [0, 5, 20, 50] * 2 and set(ceiling["tau_filter_ms"]) == {10, 50}
+    row = ceiling[(ceiling["delta_hz"] == 50) & (ceiling["tau_filter_ms"] == 10)].iloc[0]
+    assert f"| 50 | 10 | {row['error_mean']:.2f} +- {row['error_sd']:.2f} |" in md
+    encoding = pd.read_csv(docs / "brc_big" / "cue_encoding.csv")
+    assert sorted(set(encoding["seed"])) == [0, 1] and len(encoding) == 8  # one network per stored seed
+    assert "the four cues' per-cell E drive patterns correlate" in md
+    assert "+7.0" in md  # cued cluster minus other clusters, from the store (8 - 1 Hz)
+    assert "A smaller run" not in (docs / "brc_working_memory.md").read_text()  # no link to itself
+    with pytest.raises(ValueError, match="name must be a plain file stem"):
+        write_report(tmp_path / "store", docs, check_dt=False, name="../x")

@@ -3,11 +3,12 @@
 ::
 
     python -m conn2rnn.biophys.cli run SPEC --out DIR [--runner serial|local|dask] [--workers N]
-    python -m conn2rnn.biophys.cli report DIR --docs DOCS_DIR [--no-dt-check]
+    python -m conn2rnn.biophys.cli report DIR --docs DOCS_DIR [--name NAME] [--no-dt-check]
 
 ``run`` executes (or resumes) every (condition, seed) group of the spec into the
-result store ``DIR``; ``report`` writes ``brc_working_memory.md``, its summary
-CSV and figures from that store into ``DOCS_DIR``.
+result store ``DIR``; ``report`` writes ``NAME.md`` (default
+``brc_working_memory.md``), its summary CSVs and figures (in ``NAME/``) from that
+store into ``DOCS_DIR``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     rep = sub.add_parser("report", help="write the markdown, CSV and figures from a result store")
     rep.add_argument("store", help="result store folder written by 'run'")
-    rep.add_argument("--docs", required=True, help="folder for brc_working_memory.md and its figures")
+    rep.add_argument("--docs", required=True, help="folder for NAME.md and its figures")
+    rep.add_argument("--name", default="brc_working_memory",
+                     help="base name of the markdown file and its figure folder (default: brc_working_memory)")
     rep.add_argument("--no-dt-check", action="store_true",
                      help="skip the single-cell comparison of the protocol's dt with 0.025 ms")
 
@@ -48,7 +51,7 @@ def run_args(args: argparse.Namespace) -> int:
         return 0
     from .report import write_report
 
-    path = write_report(args.store, args.docs, check_dt=not args.no_dt_check)
+    path = write_report(args.store, args.docs, check_dt=not args.no_dt_check, name=args.name)
     print(f"wrote {path}")
     return 0
 

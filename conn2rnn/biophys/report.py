@@ -10,6 +10,7 @@ committed; the store itself (spike arrays, journals) stays outside the repositor
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .analysis import pca_trajectories
-from .experiment import CONDITIONS, PAPER_ERRORS, PAPER_SOLVES
+from .analysis import cued_cluster_activity, pca_trajectories
+from .diagnostics import cue_encoding, readout_ceiling
+from .experiment import _MAIN, CONDITIONS, PAPER_ERRORS, PAPER_SOLVES, search_space
 from .model import filter_spikes
+from .task import CuedMemory
 
 __all__ = ["SOLVE_THRESHOLD", "dt_check", "summarise", "write_report"]
 
 #: A condition "solves" the task when its error is below half of chance (4).
 SOLVE_THRESHOLD = 2.0
 _NAME = "brc_working_memory"
+#: Diagnostics: base rate of the synthetic memories (Hz), and the expected cue spikes that count as
+#: reaching an E cell.
+_BASE_HZ = 10.0
+_MIN_SPIKES = 1.0
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
@@ -202,8 +209,9 @@ def _save(fig: Any, figdir: Path, name: str) -> str:
     return name
 
 
-def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool = True) -> Path:
-    """Write ``brc_working_memory.md``, ``summary.csv`` and figures into ``docs_dir``.
+def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool = True,
+                 name: str = _NAME) -> Path:
+    """Write ``<name>.md``, ``<name>/summary.csv`` and figures into ``docs_dir``.
 
     Parameters
     ----------
@@ -214,6 +222,9 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     check_dt : bool
         Also compare a single cell's f-I spike counts at the protocol's ``dt`` with
         0.025 ms (:func:`dt_check`, a few seconds) and report the deviation.
+    name : str
+        Base name of the markdown file and of its folder (default
+        ``brc_working_memory``), so several write-ups can share ``docs_dir``.
 
     Returns
     -------
@@ -222,6 +233,8 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     """
     from ..experiments.store import ResultStore
 
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ValueError(f"name must be a plain file stem such as {_NAME!r} (no folders); got {name!r}")
     store_root = Path(store_root)
     if not (store_root / "manifest.json").exists() and not (store_root / "groups").is_dir():
         raise FileNotFoundError(f"{store_root} is not a result store written by run_protocol")
@@ -229,7 +242,7 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     results = store.results()
     summary = summarise(results)
     docs_dir = Path(docs_dir)
-    figdir = docs_dir / _NAME
+    figdir = docs_dir / name
     figdir.mkdir(parents=True, exist_ok=True)
     summary.to_csv(figdir / "summary.csv", index=False, float_format="%.4g")
     curves = store.curves()
@@ -237,13 +250,147 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     rho, p = _ordering(summary)
     proto = _protocol(store_root)
     n_rounds = int(curves.groupby("group_id")["round"].max().min() + 1) if not curves.empty else 0
-    md = docs_dir / f"{_NAME}.md"
+    md = docs_dir / f"{name}.md"
     dt_table = dt_check(float(proto["dt"])) if check_dt and proto.get("dt", 0.025) != 0.025 else None
     errs = results.loc[results["metric"] == "error", "value"].to_numpy(dtype=float)
     near_chance = (int(np.sum(errs >= 3.5)), int(errs.size))
+    done = store.completed()
+    pending = sorted(p.name for p in (store_root / "groups").glob("*") if p.is_dir() and p.name not in done)
+    diag = _diagnostics(store, results, proto)
+    diag["ceiling"].to_csv(figdir / "readout_ceiling.csv", index=False, float_format="%.4g")
+    diag["encoding"].to_csv(figdir / "cue_encoding.csv", index=False, float_format="%.4g")
+    context = {"name": name, "pending": pending, "diagnostics": _diagnostic_lines(diag, summary, name),
+               "sibling": _NAME if name != _NAME and (docs_dir / f"{_NAME}.md").is_file() else None}
     md.write_text(_markdown(summary, proto, n_rounds, rho, p, figures, _round_seconds(store_root), dt_table,
-                            near_chance))
+                            near_chance, context))
     return md
+
+
+def _diagnostics(store: Any, results: pd.DataFrame, proto: dict) -> dict[str, Any]:
+    """Readout ceiling at the store's readout size and evaluation repeats; cue encoding per network seed."""
+    from .experiment import _model, start_point
+
+    groups = results[["group_id", "condition", "seed"]].drop_duplicates().sort_values(["seed", "group_id"])
+    ctx = {"dt": proto.get("dt", 0.025), "dtype": proto.get("dtype", "float64")}
+    models = {int(seed): _model([start_point()], {**ctx, "condition": sub["condition"].iloc[0],
+                                                  "network_seed": int(seed)})
+              for seed, sub in groups.groupby("seed")}
+    model = next(iter(models.values()))
+    n_repeats = int(_final(store, groups["group_id"].iloc[0])["conditions"].size // 4)
+    taus = tuple(dict.fromkeys((float(model.tau_filter_ms), 50.0)))
+    ceiling = readout_ceiling(taus_ms=taus, seeds=tuple(range(5)), n_repeats=max(n_repeats, 2),
+                              n_cells=len(model.output_nodes()[0]), base_hz=_BASE_HZ)
+    frames, corr = [], {}
+    for seed, m in models.items():
+        enc = cue_encoding(m, min_spikes=_MIN_SPIKES)
+        frames.append(enc.table.assign(seed=seed))
+        corr[seed] = enc.correlation
+    gains = []
+    for gid, cond, seed in groups.itertuples(index=False):
+        path = store.workdir(gid) / store.entry(gid).get("artifacts", {}).get("best_params", "best_params.json")
+        if path.is_file():
+            best = json.loads(path.read_text())
+            gains.append({"condition": cond, "seed": int(seed), "g_cue_e": best.get("g_cue_e", np.nan),
+                          "g_cue_i": best.get("g_cue_i", np.nan)})
+    encoding = pd.concat(frames, ignore_index=True)
+    encoding = encoding[["seed"] + [c for c in encoding.columns if c != "seed"]]
+    return {"ceiling": ceiling, "encoding": encoding, "correlation": corr, "gains": pd.DataFrame(gains),
+            "n_repeats": max(n_repeats, 2), "n_cells": len(model.output_nodes()[0]),
+            "tau": float(model.tau_filter_ms), "cue_ms": float(CuedMemory.default_timing["cue"]),
+            "results": results, "base_hz": _BASE_HZ, "min_spikes": _MIN_SPIKES}
+
+
+def _bracket(rows: pd.DataFrame, err: float) -> str:
+    """Where ``err`` falls among the synthetic memories of one filter (rows sorted by delta_hz)."""
+    d, e = rows["delta_hz"].to_numpy(), rows["error_mean"].to_numpy()
+    if err >= e[0]:
+        return f"no better than a synthetic population without any memory ({d[0]:g} Hz: {e[0]:.2f})"
+    if err < e[-1]:
+        return f"better than the strongest synthetic memory tested ({d[-1]:g} Hz: {e[-1]:.2f})"
+    i = int(np.flatnonzero(e > err).max())
+    j = i + 1 + int(np.flatnonzero(e[i + 1:] <= err).min())
+    return f"between the {d[i]:g} Hz ({e[i]:.2f}) and {d[j]:g} Hz ({e[j]:.2f}) synthetic memories"
+
+
+def _diagnostic_lines(diag: dict, summary: pd.DataFrame, name: str) -> list[str]:
+    ceiling, tau = diag["ceiling"], diag["tau"]
+    n_seeds = int(ceiling["n_seeds"].iloc[0])
+    base = ["", "## Can the readout see a memory?", "",
+            f"The readout error is bounded by what a ridge readout of {diag['n_cells']} noisy spike trains can "
+            "decode. To measure that bound, the same scoring (`memory_error`) is applied to synthetic memories "
+            f"(`conn2rnn.biophys.synthetic_memory`): {diag['n_cells']} cells (the size of the readout) with "
+            f"Poisson spikes at {diag['base_hz']:g} Hz, each preferring one cue and firing `delta` Hz more from cue onset to "
+            f"the end of the trial in that cue's trials, {diag['n_repeats']} repeats of each cue (as in the "
+            "final evaluation), spikes filtered with the time constant shown. These memories are perfect: "
+            "every cell holds the cue for the whole delay. Mean +- sd over "
+            f"{n_seeds} seeds; *noise-free* uses the expected counts instead of spikes "
+            f"([`readout_ceiling.csv`]({name}/readout_ceiling.csv)).", "",
+            "| delta (Hz) | filter (ms) | error (Poisson spikes) | error (noise-free) |", "|---|---|---|---|"]
+    for r in ceiling.itertuples():
+        base.append(f"| {r.delta_hz:g} | {r.tau_filter_ms:g} | {r.error_mean:.2f} +- {_fmt(r.error_sd)} | "
+                    f"{r.error_noise_free:.2f} |")
+    rows = ceiling[ceiling["tau_filter_ms"] == tau].sort_values("delta_hz")
+    paper_best = min(_MAIN, key=PAPER_ERRORS.__getitem__)
+    target = PAPER_ERRORS[paper_best]
+    reach = rows[rows["error_mean"] <= target]
+    if len(reach):
+        need = (f"a rate change of at least {reach['delta_hz'].iloc[0]:g} Hz (the smallest tested step "
+                f"whose mean error is <= {target:g})")
+    else:
+        need = (f"more than {rows['delta_hz'].iloc[-1]:g} Hz (no tested step reaches {target:g}; "
+                f"{rows['delta_hz'].iloc[-1]:g} Hz gives {rows['error_mean'].iloc[-1]:.2f})")
+    best = summary.loc[summary["error_min"].idxmin()]
+    base += ["", f"With the model's {tau:g} ms filter, the paper's best main-condition error (~{target:g}, "
+             f"{paper_best}) needs, in this scoring, a perfect memory with {need} in every readout cell; "
+             f"noise-free memories score {rows['error_noise_free'].min():.2f}-"
+             f"{rows.loc[rows['delta_hz'] > 0, 'error_noise_free'].max():.2f} at any tested step > 0, so the "
+             f"floor comes from spike noise, not from the ridge. Our best final error, {best['error_min']:.2f} "
+             f"({best['condition']}), is {_bracket(rows, float(best['error_min']))} at this filter."]
+    wide = diag["results"].pivot_table(index=["condition", "seed"], columns="metric", values="value")
+    if {"cluster_delay_hz", "cluster_other_delay_hz"} <= set(wide.columns):
+        diff = (wide["cluster_delay_hz"] - wide["cluster_other_delay_hz"]).groupby(level="condition").mean()
+        parts = [f"{c} {diff[c]:+.1f}" for c in summary["condition"] if c in diff.index]
+        top, late = (inspect.signature(cued_cluster_activity).parameters[k].default for k in ("top", "late_ms"))
+        base += ["", f"For comparison, the cued cluster (the {top} E cells the trial's cue drives most) fires, late "
+                 f"in the delay ({late[0]:g}-{late[1]:g} ms), this many Hz more than the other cues' clusters in the same "
+                 f"trials (mean over seeds): {', '.join(parts)}. These cells receive the cue; the readout "
+                 "sees only the odd E cells, which would have to inherit the memory through recurrent "
+                 "synapses."]
+    enc = diag["encoding"]
+    base += ["", "## How strongly does the cue drive the network?", "",
+             f"Expected cue spikes per {diag['cue_ms']:g} ms cue presentation, computed from the cue units' "
+             "rates and the cue wiring (`conn2rnn.biophys.cue_encoding`; no simulation). They depend only on "
+             "the network seed (the cue units' preferred values and connections), not on the condition or "
+             "the searched parameters; the searched cue conductances (below) set how strongly each spike "
+             f"acts. *E cells reached*: E cells expecting at least {diag['min_spikes']:g} cue spike(s), of those "
+             "with any cue "
+             f"connection ([`cue_encoding.csv`]({name}/cue_encoding.csv)).", "",
+             "| seed | cue (x1, x2) | cue-unit spikes | spikes to E | spikes to I | E cells reached |",
+             "|---|---|---|---|---|---|"]
+    for r in enc.itertuples():
+        base.append(f"| {r.seed} | {r.cue} ({r.x1:+g}, {r.x2:+g}) | {r.cue_unit_spikes:.1f} | "
+                    f"{r.spikes_to_e:.1f} | {r.spikes_to_i:.1f} | {r.e_cells_reached} of {r.e_cells_connected} |")
+    base.append("")
+    for seed, corr in diag["correlation"].items():
+        sub = enc[enc["seed"] == seed]
+        to_e = sub["spikes_to_e"].to_numpy()
+        off = corr[np.triu_indices(4, 1)]
+        i, j = np.unravel_index(np.nanargmax(np.where(np.eye(4, dtype=bool), np.nan, corr)), corr.shape)
+        ratio = to_e.max() / to_e.min() if to_e.min() > 0 else float("inf")
+        base.append(f"- Seed {seed}: the cue delivering most spikes to E cells (cue {int(np.argmax(to_e))}) "
+                    f"delivers {ratio:.1f}x as many as the one delivering fewest (cue {int(np.argmin(to_e))}); "
+                    f"the four cues' per-cell E drive patterns correlate {np.nanmin(off):.2f} to "
+                    f"{np.nanmax(off):.2f} (most similar: cues {i} and {j}, r = {corr[i, j]:.2f}).")
+    gains = diag["gains"]
+    if len(gains):
+        space = search_space()
+        (lo_e, hi_e), (lo_i, hi_i) = space["g_cue_e"][:2], space["g_cue_i"][:2]
+        base += ["", f"Cue conductances of the best network of each search (search ranges: E {lo_e:g}-{hi_e:g} "
+                 f"nS, I {lo_i:g}-{hi_i:g} nS):", "", "| condition | seed | g_cue_e (nS) | g_cue_i (nS) |",
+                 "|---|---|---|---|"]
+        for r in gains.itertuples():
+            base.append(f"| {r.condition} | {r.seed} | {_fmt(r.g_cue_e)} | {_fmt(r.g_cue_i)} |")
+    return base
 
 
 def _fmt(x: float) -> str:
@@ -252,15 +399,19 @@ def _fmt(x: float) -> str:
 
 def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: float,
               figures: list[str], round_s: float, dt_table: pd.DataFrame | None,
-              near_chance: tuple[int, int]) -> str:
+              near_chance: tuple[int, int], context: dict[str, Any]) -> str:
+    name = context["name"]
+    option = "" if name == _NAME else f" --name {name}"
     lines = [
         "# Biophysical reservoirs: NMDA cues work, dendritic AMPA cues fail",
         "",
         "Reproduction of the working-memory result of Tolley & Jones (2026, bioRxiv "
         "10.64898/2026.03.13.711746) with `conn2rnn.biophys`. Generated by "
-        "`python -m conn2rnn.biophys.cli report <store> --docs docs/reproductions` from the stored "
+        f"`python -m conn2rnn.biophys.cli report <store> --docs docs/reproductions{option}` from the stored "
         "results; do not edit by hand.",
         "",
+        *([f"A smaller run of the same protocol is written up in [{context['sibling']}.md]"
+           f"({context['sibling']}.md).", ""] if context.get("sibling") else []),
         "## Protocol",
         "",
         "| | paper | this run |",
@@ -307,6 +458,8 @@ def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: 
         f"{len(summary)} conditions). {near_chance[0]} of {near_chance[1]} searched networks score within "
         "0.5 of chance (error >= 3.5) on fresh trials.",
         "",
+        *([f"Not included: group(s) {', '.join(context['pending'])} had started but were not complete in "
+           "the store when this was written.", ""] if context.get("pending") else []),
         "## What reproduces and what does not",
         "",
     ]
@@ -325,6 +478,7 @@ def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: 
                      f"({'solves' if r['paper_solves'] else 'fails'}); ours {_fmt(r['error_mean'])} "
                      f"+- {_fmt(r['error_sd'])} over {r['n_seeds']} seed(s) "
                      f"({'solves' if r['solves'] else 'fails'}): the verdict {status}.")
+    lines += context.get("diagnostics", [])
     if dt_table is not None:
         ref, coarse = dt_table.columns[1], dt_table.columns[2]
         dev = np.abs(dt_table[coarse] - dt_table[ref]) / np.maximum(dt_table[ref], 1)
@@ -358,7 +512,7 @@ def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: 
                                 "display) in its first two PCs.",
         "search_progress.png": "Best error so far per round, one line per (condition, seed).",
     }
-    for name in figures:
-        lines += [f"![{name}]({_NAME}/{name})", "", captions.get(name, ""), ""]
-    lines += ["Summary table: [`summary.csv`](brc_working_memory/summary.csv).", ""]
+    for fig in figures:
+        lines += [f"![{fig}]({name}/{fig})", "", captions.get(fig, ""), ""]
+    lines += [f"Summary table: [`summary.csv`]({name}/summary.csv).", ""]
     return "\n".join(lines)
