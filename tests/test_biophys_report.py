@@ -127,3 +127,20 @@ def test_report_name_and_diagnostic_sections(tmp_path):
     assert "A smaller run" not in (docs / "brc_working_memory.md").read_text()  # no link to itself
     with pytest.raises(ValueError, match="name must be a plain file stem"):
         write_report(tmp_path / "store", docs, check_dt=False, name="../x")
+
+
+def test_report_tables_every_proposal_of_the_searches(tmp_path):
+    store = _store(tmp_path / "store")
+    for gid in ("NMDA_soma-seed0", "AMPA_soma-seed0"):
+        search = ResultStore(store.workdir(gid) / "search" / "store")
+        for rnd, values in enumerate(([4.0, 1.5, np.nan], [3.0, 4.2, 4.1])):
+            gr = f"round{rnd:04d}-chunk000"
+            search.record(gr, {"rows": [{"run_id": f"trial{3 * rnd + i}", "metric": "objective", "value": v}
+                                        for i, v in enumerate(values)]})
+        (store.workdir(gid) / "best_params.json").write_text(json.dumps({"g_cue_e": 2.0, "g_cue_i": 0.5}))
+    md = write_report(tmp_path / "store", tmp_path / "docs", check_dt=False).read_text()
+    assert "| AMPA_soma | 0 | 6 | 1 | 4.00 | 2 | 1 | trial1 (0) |" in md  # CONDITIONS order
+    assert "| NMDA_soma | 0 | 6 | 1 | 4.00 | 2 | 1 | trial1 (0) |" in md
+    assert "Seed 0: the best network is the same parameter set in every condition (AMPA_soma, NMDA_soma)" in md
+    assert "| AMPA_soma | 0 | 2.00 | 0.50 |" in md  # cue conductances of the best networks
+    assert (tmp_path / "docs" / "brc_working_memory" / "search_errors.csv").is_file()

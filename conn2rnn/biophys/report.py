@@ -260,7 +260,7 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     diag["ceiling"].to_csv(figdir / "readout_ceiling.csv", index=False, float_format="%.4g")
     diag["encoding"].to_csv(figdir / "cue_encoding.csv", index=False, float_format="%.4g")
     context = {"name": name, "pending": pending, "diagnostics": _diagnostic_lines(diag, summary, name),
-               "eval_repeats": diag["n_repeats"],
+               "eval_repeats": diag["n_repeats"], "searches": _search_lines(store, results, figdir, name),
                "sibling": _NAME if name != _NAME and (docs_dir / f"{_NAME}.md").is_file() else None}
     md.write_text(_markdown(summary, proto, n_rounds, rho, p, figures, _round_seconds(store_root), dt_table,
                             near_chance, context))
@@ -398,6 +398,51 @@ def _fmt(x: float) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.2f}"
 
 
+def _search_lines(store: Any, results: pd.DataFrame, figdir: Path, name: str) -> list[str]:
+    """Every proposal's search error, per group: how many came near the best, and where the best came from."""
+    from ..experiments.store import ResultStore
+
+    rows, best_params = [], {}
+    for gid, cond, seed in results[["group_id", "condition", "seed"]].drop_duplicates().itertuples(index=False):
+        root = store.workdir(gid) / "search" / "store"
+        if not (root / "manifest.json").is_file():
+            continue
+        trials = ResultStore(root).results()
+        if trials.empty:
+            continue
+        values = trials["value"].to_numpy(dtype=float)
+        best = trials.iloc[int(np.nanargmin(values))] if np.isfinite(values).any() else None
+        path = store.workdir(gid) / "best_params.json"
+        best_params[gid] = json.loads(path.read_text()) if path.is_file() else None
+        rows.append({"group_id": gid, "condition": cond, "seed": int(seed), "n_proposals": int(values.size),
+                     "n_diverged": int((~np.isfinite(values)).sum()), "median": float(np.nanmedian(values)),
+                     "n_below_3_5": int((values < 3.5).sum()), "n_below_threshold": int((values < SOLVE_THRESHOLD).sum()),
+                     "best_proposal": None if best is None else str(best["run_id"]),
+                     "best_round": None if best is None else int(str(best["group_id"])[5:9])})
+    if not rows:
+        return []
+    order = {c: i for i, c in enumerate(CONDITIONS)}
+    table = pd.DataFrame(rows).sort_values(["seed", "condition"], key=lambda c: c.map(order) if c.name == "condition"
+                                           else c, ignore_index=True)
+    table.to_csv(figdir / "search_errors.csv", index=False, float_format="%.4g")
+    lines = ["Search errors of every proposal (on the search's own trials; "
+             f"[`search_errors.csv`]({name}/search_errors.csv)):", "",
+             f"| condition | seed | proposals | diverged | median | below 3.5 | below {SOLVE_THRESHOLD:g} | "
+             "best proposal (round) |", "|---|---|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        lines.append(f"| {r.condition} | {r.seed} | {r.n_proposals} | {r.n_diverged} | {_fmt(r.median)} | "
+                     f"{r.n_below_3_5} | {r.n_below_threshold} | {r.best_proposal} ({r.best_round}) |")
+    lines.append("")
+    for seed, sub in table.groupby("seed"):
+        params = [best_params.get(g) for g in sub["group_id"]]
+        if len(sub) > 1 and params[0] is not None and all(p == params[0] for p in params):
+            lines += [f"Seed {seed}: the best network is the same parameter set in every condition "
+                      f"({', '.join(sub['condition'])}): {sub['best_proposal'].iloc[0]} of round "
+                      f"{sub['best_round'].iloc[0]}, which the searches share because they use the same "
+                      "sampler seed and first proposals.", ""]
+    return lines
+
+
 def _selection_lines(summary: pd.DataFrame, proto: dict, n_rounds: int, eval_repeats: int | None) -> list[str]:
     """One sentence on the gap between the search's best errors and the fresh-trial errors."""
     gap = summary["error_mean"] - summary["search_best_error_mean"]
@@ -475,6 +520,7 @@ def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: 
         "0.5 of chance or worse (error >= 3.5) on fresh trials.",
         "",
         *_selection_lines(summary, proto, n_rounds, context.get("eval_repeats")),
+        *context.get("searches", []),
         *([f"Not included: group(s) {', '.join(context['pending'])} had started but were not complete in "
            "the store when this was written.", ""] if context.get("pending") else []),
         "## What reproduces and what does not",
