@@ -128,7 +128,7 @@ def _figures(store: Any, results: pd.DataFrame, summary: pd.DataFrame, curves: p
     ax.axhline(SOLVE_THRESHOLD, ls="--", color="tab:blue", lw=0.8, label="solve threshold")
     ax.set_xticks(range(len(conds)), [c.replace("_", "\n", 1) for c in conds], fontsize=7)
     ax.set_ylabel("validation MSE (250-1000 ms)")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     names.append(_save(fig, figdir, "errors.png"))
     # pick the best seed of each condition for the dynamics figures
