@@ -144,3 +144,12 @@ def test_report_tables_every_proposal_of_the_searches(tmp_path):
     assert "Seed 0: the best network is the same parameter set in every condition (AMPA_soma, NMDA_soma)" in md
     assert "| AMPA_soma | 0 | 2.00 | 0.50 |" in md  # cue conductances of the best networks
     assert (tmp_path / "docs" / "brc_working_memory" / "search_errors.csv").is_file()
+
+
+def test_budget_sentence_follows_the_searched_errors():
+    from conn2rnn.biophys.report import _budget_sentence
+
+    assert "unlikely to change this" in _budget_sentence((4, 2240))
+    assert "of all 2240 proposals, 4 (0.2%)" in _budget_sentence((4, 2240))
+    assert "needs the paper's budget" in _budget_sentence((40, 400))
+    assert "needs the paper's budget" in _budget_sentence(None)

@@ -259,8 +259,9 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     diag = _diagnostics(store, results, proto)
     diag["ceiling"].to_csv(figdir / "readout_ceiling.csv", index=False, float_format="%.4g")
     diag["encoding"].to_csv(figdir / "cue_encoding.csv", index=False, float_format="%.4g")
+    search_lines, search_totals = _search_lines(store, results, figdir, name)
     context = {"name": name, "pending": pending, "diagnostics": _diagnostic_lines(diag, summary, name),
-               "eval_repeats": diag["n_repeats"], "searches": _search_lines(store, results, figdir, name),
+               "eval_repeats": diag["n_repeats"], "searches": search_lines, "search_totals": search_totals,
                "sibling": _NAME if name != _NAME and (docs_dir / f"{_NAME}.md").is_file() else None}
     md.write_text(_markdown(summary, proto, n_rounds, rho, p, figures, _round_seconds(store_root), dt_table,
                             near_chance, context))
@@ -398,8 +399,11 @@ def _fmt(x: float) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.2f}"
 
 
-def _search_lines(store: Any, results: pd.DataFrame, figdir: Path, name: str) -> list[str]:
-    """Every proposal's search error, per group: how many came near the best, and where the best came from."""
+def _search_lines(store: Any, results: pd.DataFrame, figdir: Path, name: str) -> tuple[list[str], tuple[int, int]]:
+    """Every proposal's search error, per group: how many came near the best, and where the best came from.
+
+    Returns the markdown lines and ``(proposals below 3.5, proposals)`` over all groups.
+    """
     from ..experiments.store import ResultStore
 
     rows, best_params = [], {}
@@ -420,7 +424,7 @@ def _search_lines(store: Any, results: pd.DataFrame, figdir: Path, name: str) ->
                      "best_proposal": None if best is None else str(best["run_id"]),
                      "best_round": None if best is None else int(str(best["group_id"])[5:9])})
     if not rows:
-        return []
+        return [], (0, 0)
     order = {c: i for i, c in enumerate(CONDITIONS)}
     table = pd.DataFrame(rows).sort_values(["seed", "condition"], key=lambda c: c.map(order) if c.name == "condition"
                                            else c, ignore_index=True)
@@ -440,7 +444,19 @@ def _search_lines(store: Any, results: pd.DataFrame, figdir: Path, name: str) ->
                       f"({', '.join(sub['condition'])}): {sub['best_proposal'].iloc[0]} of round "
                       f"{sub['best_round'].iloc[0]}, which the searches share because they use the same "
                       "sampler seed and first proposals.", ""]
-    return lines
+    return lines, (int(table["n_below_3_5"].sum()), int(table["n_proposals"].sum()))
+
+
+def _budget_sentence(totals: tuple[int, int] | None) -> str:
+    """Whether a larger budget of the same search is what is missing, judged from every proposal's error."""
+    below, n = totals if totals else (0, 0)
+    if n and below / n < 0.01:
+        return (f"A larger budget of the same search is unlikely to change this by itself: of all {n} proposals, "
+                f"{below} ({100 * below / n:.1f}%) scored below 3.5 even on the search's own trials, and the "
+                "search's few trials cannot tell such a network from a lucky draw (see the fresh-trial errors "
+                "above and the readout ceiling below).")
+    return ("Reproducing the ordering needs the paper's budget (or a search started inside the "
+            "persistent-activity regime).")
 
 
 def _selection_lines(summary: pd.DataFrame, proto: dict, n_rounds: int, eval_repeats: int | None) -> list[str]:
@@ -531,8 +547,7 @@ def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: 
             f"Most searched networks ({near_chance[0]} of {near_chance[1]}) score near chance or worse, so at this "
             "search budget the comparison is inconclusive: a condition that fails here does not contradict "
             "the paper, and a 'fails' verdict that agrees with it is an agreement by default (every "
-            "condition fails), not evidence for the mechanism. Reproducing the ordering needs the paper's "
-            "budget (or a search started inside the persistent-activity regime).",
+            "condition fails), not evidence for the mechanism. " + _budget_sentence(context.get("search_totals")),
             "",
         ]
     for _, r in summary.iterrows():
