@@ -30,6 +30,7 @@ still follow the raw gradient.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,18 +277,148 @@ def train(
                         f"got {type(pruning).__name__}")
 
     device = resolve_device(device, model.w_rec_raw.device)
-    home = model.w_rec_raw.device
-    model.to(device)
-    try:
-        return _train_on_device(model, task, device, n_steps=n_steps, batch_size=batch_size, lr=lr,
-                                grad_clip=grad_clip, eval_every=eval_every, eval_batch_size=eval_batch_size,
-                                criterion=criterion, checkpoint_dir=checkpoint_dir,
-                                checkpoint_every=checkpoint_every, resume=resume, seed=seed, progress=progress,
-                                lr_tau=lr_tau, lr_gain=lr_gain, schedules=schedules, pruning=pruning,
-                                snapshot_steps=snapshot_steps, snapshot_density=snapshot_density,
-                                gain_signal=gain_signal, started=started)
-    finally:
-        model.to(home)
+    with _moved_to(model, device):
+        k = model.n_networks
+        dtype = model.w_rec_raw.dtype
+        params = [p for p in model.parameters() if p.requires_grad]
+        special = {"tau_raw": lr_tau, "node_gain": lr_gain}
+        named = dict(model.named_parameters())
+        groups = [{"params": [p for name, p in named.items() if p.requires_grad and name not in special], "lr": lr}]
+        groups += [{"params": [named[name]], "lr": rate} for name, rate in special.items()
+                   if name in named and named[name].requires_grad]
+        optimizer = torch.optim.Adam(groups, lr=lr)
+        plastic = [p for p in (model.w_rec_raw, model.w_in_raw, model.b_rec) if p.requires_grad]
+        fingerprint = {
+            "model": model.config, "task": task.to_dict(), "batch_size": batch_size, "lr": lr,
+            "grad_clip": grad_clip, "eval_every": eval_every, "eval_batch_size": eval_batch_size,
+            "criterion": criterion, "seed": seed,
+            "regimes": None if model.regimes is None else [r.to_dict() for r in model.regimes],
+        }
+        extras = {"lr_tau": lr_tau, "lr_gain": lr_gain, "schedules": U.describe_schedules(schedules),
+                  "pruning": None if pruning is None else pruning.to_dict(),
+                  "snapshot_steps": None if snapshot_steps is None else sorted(set(int(s) for s in snapshot_steps)),
+                  "snapshot_density": snapshot_density,
+                  "gain_signal": None if gain_signal is None else np.asarray(gain_signal, float).tolist()}
+        defaults = {"lr_tau": lr, "lr_gain": lr, "schedules": {}, "pruning": None, "snapshot_steps": None,
+                    "snapshot_density": 0.1, "gain_signal": None}
+        fingerprint.update({key: v for key, v in extras.items() if v != defaults[key]})  # old checkpoints still match
+        recorder = SnapshotRecorder(snapshot_steps, model, density=_check_positive(snapshot_density,
+                                                                                    "snapshot_density"))
+        allowed = model.recurrent_mask.clone()
+        distances = pruning.distances(model) if pruning is not None else None
+        eval_batch = task.batch(eval_batch_size, seed=U.derived_seed(seed, 1))
+        curves = {name: [] for name in _CURVE_COLUMNS}
+        active = torch.ones(k, dtype=torch.bool, device=device)
+        diverged_step = np.full(k, np.nan)
+        ttc = np.full(k, np.nan)
+        sums = torch.zeros(3, k, dtype=torch.float64, device=device)  # loss, task, reg since the last evaluation
+        n_summed = 0
+        step = 0
+
+        loaded = U.load_checkpoint(checkpoint_dir) if (checkpoint_dir is not None and resume) else None
+        if loaded is not None:
+            payload, meta = loaded
+            if meta["fingerprint"] != _jsonable(fingerprint):
+                diff = sorted(key for key in fingerprint if _jsonable(fingerprint)[key] != meta["fingerprint"].get(key))
+                raise ValueError(
+                    f"the checkpoint in {checkpoint_dir} was written by a different run (differs in {diff}); "
+                    f"use resume=False or another checkpoint_dir"
+                )
+            if meta["step"] > n_steps:
+                raise ValueError(f"the checkpoint is at step {meta['step']} > n_steps={n_steps}; raise n_steps")
+            model.load_state_dict(payload["model"])
+            model.set_noise_state(payload["noise"])
+            optimizer.load_state_dict(payload["optimizer"])
+            step, n_summed = meta["step"], meta["n_summed"]
+            active, sums = payload["active"].to(device), payload["sums"].to(device)
+            diverged_step, ttc = payload["diverged_step"].numpy().copy(), payload["ttc"].numpy().copy()
+            curves = {name: list(payload["curves"][name].tolist()) for name in _CURVE_COLUMNS}
+            allowed = payload.get("allowed_mask", allowed).to(device)
+            if "snapshots" in payload:
+                recorder.load_state(payload["snapshots"])
+
+        def evaluate() -> None:
+            nonlocal sums, n_summed
+            acc = _accuracy(model, eval_batch, dtype)
+            means = (sums / n_summed).cpu().numpy() if n_summed else np.full((3, k), np.nan)
+            for j in range(k):
+                row = (step, step * batch_size, j, model.config["seeds"][j], *means[:, j], acc[j])
+                for name, value in zip(_CURVE_COLUMNS, row):
+                    curves[name].append(value)
+            reached = np.isnan(ttc) & (acc >= criterion)
+            ttc[reached] = step * batch_size
+            sums, n_summed = torch.zeros_like(sums), 0
+
+        def record() -> None:
+            if recorder.wants(step):
+                recorder.record(model, step, step * batch_size, _accuracy(model, eval_batch, dtype))
+
+        def checkpoint() -> None:
+            payload = {
+                "model": _to_cpu(model.state_dict()), "optimizer": _to_cpu(optimizer.state_dict()),
+                "noise": model.noise_state(), "active": active.cpu(), "sums": sums.cpu(),
+                "diverged_step": torch.from_numpy(diverged_step),
+                "ttc": torch.from_numpy(ttc),
+                "curves": {name: torch.tensor(curves[name], dtype=torch.float64) for name in _CURVE_COLUMNS},
+                "allowed_mask": allowed.cpu(), "snapshots": recorder.state(),
+            }
+            meta = {"step": step, "n_summed": n_summed, "fingerprint": _jsonable(fingerprint)}
+            U.save_checkpoint(checkpoint_dir, payload, meta)
+
+        if loaded is None:
+            evaluate()
+            record()
+        bar = tqdm(total=n_steps, initial=step, disable=not progress, desc="train", unit="step")
+        model.train()
+        while step < n_steps:
+            batch = task.batch(batch_size, seed=U.derived_seed(seed, 0, step)).to_torch(device)
+            multiplier = U.apply_schedules(model, optimizer, schedules, step)
+            if pruning is not None and pruning.is_event(step):
+                pruning.apply(model, optimizer, step, allowed, distances)
+            snapshot = [p.detach().clone() for p in params]
+            outputs, states = model(batch["inputs"].to(dtype), gain_signal=gain_signal)
+            task_l = U.task_loss(outputs, batch, task.kind)
+            reg_l = model.weight_cost()
+            rates = model.activity_rates()
+            if bool((rates > 0).any()):
+                reg_l = reg_l + rates * states.abs().mean(dim=(0, 2, 3))
+            loss = task_l + reg_l
+            ok = active & torch.isfinite(loss.detach())
+            optimizer.zero_grad(set_to_none=False)
+            torch.where(ok, loss, torch.zeros_like(loss)).sum().backward()
+            norms = U.grad_norms(params, k)
+            active = ok & torch.isfinite(norms)
+            U.mask_and_clip_grads(params, active, norms, grad_clip)
+            optimizer.step()
+            if multiplier is not None:
+                U.scale_updates(model, plastic, params, snapshot, multiplier)
+            active &= U.finite_per_network(params, k)
+            U.restore_networks(params, snapshot, ~active)
+            step += 1
+            newly = np.isnan(diverged_step) & ~active.cpu().numpy()
+            diverged_step[newly] = step
+            sums += torch.stack([loss.detach(), task_l.detach(), reg_l.detach()]).double()
+            n_summed += 1
+            if step % eval_every == 0 or step == n_steps:
+                evaluate()
+                if progress:
+                    bar.set_postfix(acc=f"{np.nanmean(curves['accuracy'][-k:]):.3f}")
+            record()
+            if checkpoint_dir is not None and (step % checkpoint_every == 0 or step == n_steps):
+                checkpoint()
+            bar.update(1)
+        bar.close()
+
+        final = task.batch(eval_batch_size, seed=U.derived_seed(seed, 2))
+        frame = pd.DataFrame(curves)
+        for name in ("step", "trials", "network", "seed"):
+            frame[name] = frame[name].astype(np.int64)
+        return TrainResult(
+            curves=frame, final_accuracy=_accuracy(model, final, dtype), trials_to_criterion=ttc,
+            diverged=~np.isnan(diverged_step), diverged_step=diverged_step, criterion=criterion,
+            n_steps=n_steps, elapsed_s=time.perf_counter() - started, snapshots=recorder.result(),
+            active_weights=None if pruning is None else model.recurrent_mask.sum(dim=(1, 2)).cpu().numpy(),
+        )
 
 
 def resolve_device(device: Any, default: torch.device) -> torch.device:
@@ -317,154 +448,15 @@ def resolve_device(device: Any, default: torch.device) -> torch.device:
     return dev
 
 
-def _train_on_device(model, task, device: torch.device, *, n_steps: int, batch_size: int, lr: float,
-                     grad_clip: float | None, eval_every: int, eval_batch_size: int, criterion: float,
-                     checkpoint_dir: str | None, checkpoint_every: int, resume: bool, seed: int,
-                     progress: bool, lr_tau: float, lr_gain: float, schedules: dict[str, Any],
-                     pruning: Pruning | None, snapshot_steps: Any, snapshot_density: float,
-                     gain_signal: Any, started: float) -> TrainResult:
-    """The training loop of :func:`train` (arguments checked; the model already on ``device``)."""
-    k = model.n_networks
-    dtype = model.w_rec_raw.dtype
-    params = [p for p in model.parameters() if p.requires_grad]
-    special = {"tau_raw": lr_tau, "node_gain": lr_gain}
-    named = dict(model.named_parameters())
-    groups = [{"params": [p for name, p in named.items() if p.requires_grad and name not in special], "lr": lr}]
-    groups += [{"params": [named[name]], "lr": rate} for name, rate in special.items()
-               if name in named and named[name].requires_grad]
-    optimizer = torch.optim.Adam(groups, lr=lr)
-    plastic = [p for p in (model.w_rec_raw, model.w_in_raw, model.b_rec) if p.requires_grad]
-    fingerprint = {
-        "model": model.config, "task": task.to_dict(), "batch_size": batch_size, "lr": lr,
-        "grad_clip": grad_clip, "eval_every": eval_every, "eval_batch_size": eval_batch_size,
-        "criterion": criterion, "seed": seed,
-        "regimes": None if model.regimes is None else [r.to_dict() for r in model.regimes],
-    }
-    extras = {"lr_tau": lr_tau, "lr_gain": lr_gain, "schedules": U.describe_schedules(schedules),
-              "pruning": None if pruning is None else pruning.to_dict(),
-              "snapshot_steps": None if snapshot_steps is None else sorted(set(int(s) for s in snapshot_steps)),
-              "snapshot_density": snapshot_density,
-              "gain_signal": None if gain_signal is None else np.asarray(gain_signal, float).tolist()}
-    defaults = {"lr_tau": lr, "lr_gain": lr, "schedules": {}, "pruning": None, "snapshot_steps": None,
-                "snapshot_density": 0.1, "gain_signal": None}
-    fingerprint.update({key: v for key, v in extras.items() if v != defaults[key]})  # old checkpoints still match
-    recorder = SnapshotRecorder(snapshot_steps, model, density=_check_positive(snapshot_density,
-                                                                                "snapshot_density"))
-    allowed = model.recurrent_mask.clone()
-    distances = pruning.distances(model) if pruning is not None else None
-    eval_batch = task.batch(eval_batch_size, seed=U.derived_seed(seed, 1))
-    curves = {name: [] for name in _CURVE_COLUMNS}
-    active = torch.ones(k, dtype=torch.bool, device=device)
-    diverged_step = np.full(k, np.nan)
-    ttc = np.full(k, np.nan)
-    sums = torch.zeros(3, k, dtype=torch.float64, device=device)  # loss, task, reg since the last evaluation
-    n_summed = 0
-    step = 0
-
-    loaded = U.load_checkpoint(checkpoint_dir) if (checkpoint_dir is not None and resume) else None
-    if loaded is not None:
-        payload, meta = loaded
-        if meta["fingerprint"] != _jsonable(fingerprint):
-            diff = sorted(key for key in fingerprint if _jsonable(fingerprint)[key] != meta["fingerprint"].get(key))
-            raise ValueError(
-                f"the checkpoint in {checkpoint_dir} was written by a different run (differs in {diff}); "
-                f"use resume=False or another checkpoint_dir"
-            )
-        if meta["step"] > n_steps:
-            raise ValueError(f"the checkpoint is at step {meta['step']} > n_steps={n_steps}; raise n_steps")
-        model.load_state_dict(payload["model"])
-        model.set_noise_state(payload["noise"])
-        optimizer.load_state_dict(payload["optimizer"])
-        step, n_summed = meta["step"], meta["n_summed"]
-        active, sums = payload["active"].to(device), payload["sums"].to(device)
-        diverged_step, ttc = payload["diverged_step"].numpy().copy(), payload["ttc"].numpy().copy()
-        curves = {name: list(payload["curves"][name].tolist()) for name in _CURVE_COLUMNS}
-        allowed = payload.get("allowed_mask", allowed).to(device)
-        if "snapshots" in payload:
-            recorder.load_state(payload["snapshots"])
-
-    def evaluate() -> None:
-        nonlocal sums, n_summed
-        acc = _accuracy(model, eval_batch, dtype)
-        means = (sums / n_summed).cpu().numpy() if n_summed else np.full((3, k), np.nan)
-        for j in range(k):
-            row = (step, step * batch_size, j, model.config["seeds"][j], *means[:, j], acc[j])
-            for name, value in zip(_CURVE_COLUMNS, row):
-                curves[name].append(value)
-        reached = np.isnan(ttc) & (acc >= criterion)
-        ttc[reached] = step * batch_size
-        sums, n_summed = torch.zeros_like(sums), 0
-
-    def record() -> None:
-        if recorder.wants(step):
-            recorder.record(model, step, step * batch_size, _accuracy(model, eval_batch, dtype))
-
-    def checkpoint() -> None:
-        payload = {
-            "model": _to_cpu(model.state_dict()), "optimizer": _to_cpu(optimizer.state_dict()),
-            "noise": model.noise_state(), "active": active.cpu(), "sums": sums.cpu(),
-            "diverged_step": torch.from_numpy(diverged_step),
-            "ttc": torch.from_numpy(ttc),
-            "curves": {name: torch.tensor(curves[name], dtype=torch.float64) for name in _CURVE_COLUMNS},
-            "allowed_mask": allowed.cpu(), "snapshots": recorder.state(),
-        }
-        meta = {"step": step, "n_summed": n_summed, "fingerprint": _jsonable(fingerprint)}
-        U.save_checkpoint(checkpoint_dir, payload, meta)
-
-    if loaded is None:
-        evaluate()
-        record()
-    bar = tqdm(total=n_steps, initial=step, disable=not progress, desc="train", unit="step")
-    model.train()
-    while step < n_steps:
-        batch = task.batch(batch_size, seed=U.derived_seed(seed, 0, step)).to_torch(device)
-        multiplier = U.apply_schedules(model, optimizer, schedules, step)
-        if pruning is not None and pruning.is_event(step):
-            pruning.apply(model, optimizer, step, allowed, distances)
-        snapshot = [p.detach().clone() for p in params]
-        outputs, states = model(batch["inputs"].to(dtype), gain_signal=gain_signal)
-        task_l = U.task_loss(outputs, batch, task.kind)
-        reg_l = model.weight_cost()
-        rates = model.activity_rates()
-        if bool((rates > 0).any()):
-            reg_l = reg_l + rates * states.abs().mean(dim=(0, 2, 3))
-        loss = task_l + reg_l
-        ok = active & torch.isfinite(loss.detach())
-        optimizer.zero_grad(set_to_none=False)
-        torch.where(ok, loss, torch.zeros_like(loss)).sum().backward()
-        norms = U.grad_norms(params, k)
-        active = ok & torch.isfinite(norms)
-        U.mask_and_clip_grads(params, active, norms, grad_clip)
-        optimizer.step()
-        if multiplier is not None:
-            U.scale_updates(model, plastic, params, snapshot, multiplier)
-        active &= U.finite_per_network(params, k)
-        U.restore_networks(params, snapshot, ~active)
-        step += 1
-        newly = np.isnan(diverged_step) & ~active.cpu().numpy()
-        diverged_step[newly] = step
-        sums += torch.stack([loss.detach(), task_l.detach(), reg_l.detach()]).double()
-        n_summed += 1
-        if step % eval_every == 0 or step == n_steps:
-            evaluate()
-            if progress:
-                bar.set_postfix(acc=f"{np.nanmean(curves['accuracy'][-k:]):.3f}")
-        record()
-        if checkpoint_dir is not None and (step % checkpoint_every == 0 or step == n_steps):
-            checkpoint()
-        bar.update(1)
-    bar.close()
-
-    final = task.batch(eval_batch_size, seed=U.derived_seed(seed, 2))
-    frame = pd.DataFrame(curves)
-    for name in ("step", "trials", "network", "seed"):
-        frame[name] = frame[name].astype(np.int64)
-    return TrainResult(
-        curves=frame, final_accuracy=_accuracy(model, final, dtype), trials_to_criterion=ttc,
-        diverged=~np.isnan(diverged_step), diverged_step=diverged_step, criterion=criterion,
-        n_steps=n_steps, elapsed_s=time.perf_counter() - started, snapshots=recorder.result(),
-        active_weights=None if pruning is None else model.recurrent_mask.sum(dim=(1, 2)).cpu().numpy(),
-    )
+@contextlib.contextmanager
+def _moved_to(model, device: torch.device):
+    """Move ``model`` to ``device`` for the block, and back to its own device after it."""
+    home = model.w_rec_raw.device
+    model.to(device)
+    try:
+        yield
+    finally:
+        model.to(home)
 
 
 def _to_cpu(obj: Any) -> Any:
