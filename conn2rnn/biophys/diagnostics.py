@@ -20,24 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import check_float, check_int, check_seed
 from .model import filter_spikes
 from .task import CuedMemory, memory_error
 
 __all__ = ["CueEncoding", "cue_encoding", "readout_ceiling", "synthetic_memory"]
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
-    return float(value)
 
 
 def synthetic_memory(delta_hz: float, *, n_repeats: int = 2, n_cells: int = 25, base_hz: float = 10.0,
@@ -75,12 +62,12 @@ def synthetic_memory(delta_hz: float, *, n_repeats: int = 2, n_cells: int = 25, 
     batch : TaskBatch
         The :class:`CuedMemory` batch (``dt`` = 1 ms) the states belong to.
     """
-    delta = _check_positive("delta_hz", delta_hz, allow_zero=True)
-    base = _check_positive("base_hz", base_hz, allow_zero=True)
-    tau = _check_positive("tau_filter_ms", tau_filter_ms)
-    n_repeats = _check_int("n_repeats", n_repeats, 2)
-    n_cells = _check_int("n_cells", n_cells, 1)
-    seed = _check_int("seed", seed, 0)
+    delta = check_float(delta_hz, "delta_hz", low=0)
+    base = check_float(base_hz, "base_hz", low=0)
+    tau = check_float(tau_filter_ms, "tau_filter_ms", low=0, low_open=True)
+    n_repeats = check_int(n_repeats, "n_repeats", low=2)
+    n_cells = check_int(n_cells, "n_cells", low=1)
+    seed = check_seed(seed)
     batch = CuedMemory(dt=1.0).batch(4 * n_repeats, seed=seed)
     cond = batch.info["condition"].to_numpy()
     cue_on = np.asarray(batch.inputs)[:, :, 2] > 0  # (T, B)
@@ -116,9 +103,9 @@ def readout_ceiling(deltas_hz: Sequence[float] = (0.0, 5.0, 20.0, 50.0),
         seeds; NaN for one seed), ``n_seeds`` and ``error_noise_free`` (expected counts
         instead of Poisson spikes, seed ``seeds[0]``). Chance is 4.
     """
-    deltas = [_check_positive("deltas_hz", d, allow_zero=True) for d in deltas_hz]
-    taus = [_check_positive("taus_ms", t) for t in taus_ms]
-    seeds = [_check_int("seeds", s, 0) for s in seeds]
+    deltas = [check_float(d, "deltas_hz", low=0) for d in deltas_hz]
+    taus = [check_float(t, "taus_ms", low=0, low_open=True) for t in taus_ms]
+    seeds = [check_seed(s, "seeds") for s in seeds]
     if not deltas or not taus or not seeds:
         raise ValueError(f"deltas_hz, taus_ms and seeds must be non-empty; got {len(deltas)}, {len(taus)} "
                          f"and {len(seeds)} value(s)")
@@ -188,7 +175,7 @@ def cue_encoding(model: Any, *, min_spikes: float = 1.0) -> CueEncoding:
     for attr in ("cue_rates", "cue_e_mask", "cue_i_mask", "dt_ms"):
         if not hasattr(model, attr):
             raise TypeError(f"model must be a BiophysicalReservoir (with {attr!r}); got {type(model).__name__}")
-    threshold = _check_positive("min_spikes", min_spikes)
+    threshold = check_float(min_spikes, "min_spikes", low=0, low_open=True)
     batch = CuedMemory(dt=model.dt_ms).batch(4, seed=0)  # trial c shows cue c
     rates = np.asarray(model.cue_rates(batch.inputs), dtype=np.float64)  # (T, 4, n_cue) Hz
     unit = rates.sum(axis=0) * model.dt_ms * 1e-3  # (4, n_cue)
