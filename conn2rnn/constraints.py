@@ -13,9 +13,11 @@ distance_kernel(d, normalize="none") -> (N, N) float64 ndarray
     mean or maximum.
 distance_l1_cost(w, d) / distance_l2_cost(w, d)
     ``sum |W| * D`` and ``sum W**2 * D``.
-communicability_cost(w, d, *, detach=False)
+communicability_cost(w, d, *, detach=False, node_strength="total")
     ``sum |W| * D * C`` with ``C`` the normalised weighted communicability
-    (spatially embedded RNN cost, Achterberg, Akarca et al. 2023, Nat Mach Intell).
+    (spatially embedded RNN cost, Achterberg, Akarca et al. 2023, Nat Mach Intell);
+    ``node_strength="out"`` normalises by each source unit's out-strength, as the
+    authors' published Keras regulariser does.
 kernel_correlation_cost(w, similarity)
     ``1 - pearson(|W|, similarity)`` over off-diagonal entries.
 
@@ -38,6 +40,7 @@ import torch
 
 __all__ = [
     "NORMALIZATIONS",
+    "NODE_STRENGTHS",
     "input_mask",
     "output_mask",
     "distance_kernel",
@@ -49,6 +52,8 @@ __all__ = [
 
 #: How :func:`distance_kernel` rescales distances (``regime.distance_normalize``).
 NORMALIZATIONS = ("none", "mean", "max")
+#: Node strengths that normalise the communicability (:func:`communicability_cost`).
+NODE_STRENGTHS = ("total", "out")
 
 # Node strengths below this value are raised to it before ``S**-1/2`` is taken.
 # A node with zero strength has an all-zero row and column in |W|, so the value
@@ -248,16 +253,20 @@ def distance_l2_cost(w: torch.Tensor, d) -> torch.Tensor:
     return (w.square() * _like(d, w, "d")).sum(dim=(-2, -1))
 
 
-def _communicability(a: torch.Tensor) -> torch.Tensor:
+def _communicability(a: torch.Tensor, node_strength: str = "total") -> torch.Tensor:
     """Normalised communicability of non-negative weights ``a`` (diagonal zeroed)."""
-    strength = 0.5 * (a.sum(dim=-1) + a.sum(dim=-2))  # (in + out) / 2
+    if node_strength == "out":
+        strength = a.sum(dim=-2)  # column sums of a[target, source]: out-strength of each unit
+    else:
+        strength = 0.5 * (a.sum(dim=-1) + a.sum(dim=-2))  # (in + out) / 2
     r = strength.clamp_min(_STRENGTH_EPS).rsqrt()
     c = torch.linalg.matrix_exp(r.unsqueeze(-1) * a * r.unsqueeze(-2))
     eye = torch.eye(a.shape[-1], dtype=torch.bool, device=a.device)
     return c.masked_fill(eye, 0.0)
 
 
-def communicability_cost(w: torch.Tensor, d, *, detach: bool = False) -> torch.Tensor:
+def communicability_cost(w: torch.Tensor, d, *, detach: bool = False,
+                         node_strength: str = "total") -> torch.Tensor:
     """Communicability-weighted distance cost ``sum_ij |W_ij| * D_ij * C_ij``.
 
     ``C = expm(S^-1/2 |W| S^-1/2)`` with its diagonal set to zero, the weighted
@@ -273,6 +282,14 @@ def communicability_cost(w: torch.Tensor, d, *, detach: bool = False) -> torch.T
     ``cost(W.T) == cost(W)``, because ``C(W.T) == C(W).T``. Strengths are
     clamped below at 1e-12 so isolated nodes (zero row and column) stay finite.
 
+    ``node_strength="out"`` is the authors' published regulariser (the
+    ``SE1_sWc`` Keras class of the seRNN demonstration code): Keras stores the
+    recurrent kernel as ``U[source, target]`` (``U = W.T``) and normalises by its
+    row sums, i.e. by each unit's *out*-strength ``s_j = sum_i |W_ij|`` (column
+    sums here). Then ``C = expm(S^-1/2 |W| S^-1/2)`` with that ``S``, which is
+    ``C_keras.T``, so ``sum |W| * D * C`` equals the Keras cost term for term.
+    This form is not orientation-free.
+
     Parameters
     ----------
     w : (N, N) or (K, N, N) tensor
@@ -283,6 +300,8 @@ def communicability_cost(w: torch.Tensor, d, *, detach: bool = False) -> torch.T
         If True, ``C`` is computed without gradient and treated as a constant
         weighting (``grad = sign(W) * D * C``). If False, gradients flow through
         ``torch.linalg.matrix_exp``.
+    node_strength : {"total", "out"}
+        Which node strength normalises ``|W|`` (see above).
 
     Returns
     -------
@@ -291,13 +310,15 @@ def communicability_cost(w: torch.Tensor, d, *, detach: bool = False) -> torch.T
     w = _check_weights(w)
     if not isinstance(detach, bool):
         raise TypeError(f"detach must be a bool; got {type(detach).__name__}")
+    if node_strength not in NODE_STRENGTHS:
+        raise ValueError(f"node_strength must be one of {list(NODE_STRENGTHS)}; got {node_strength!r}")
     dist = _like(d, w, "d")
     a = w.abs()
     if detach:
         with torch.no_grad():
-            c = _communicability(a.detach())
+            c = _communicability(a.detach(), node_strength)
     else:
-        c = _communicability(a)
+        c = _communicability(a, node_strength)
     return (a * dist * c).sum(dim=(-2, -1))
 
 

@@ -66,6 +66,10 @@ SPATIAL_COSTS.register("l2", lambda w, d, regime: distance_l2_cost(w, d))
 SPATIAL_COSTS.register("communicability", lambda w, d, regime: communicability_cost(
     w, d, detach=regime.communicability_detach))
 SPATIAL_COSTS.register("kernel_correlation", lambda w, d, regime: kernel_correlation_cost(w, -d))
+# The authors' published form: |W| normalised by each unit's out-strength (their Keras
+# kernel is U[source, target] and its row sums are taken); see communicability_cost.
+SPATIAL_COSTS.register("communicability_out", lambda w, d, regime: communicability_cost(
+    w, d, detach=regime.communicability_detach, node_strength="out"))
 DISTANCES = ("euclidean", "gradient", "geodesic", "uniform")
 #: Permutations of a map or a geometry used as controls (``tau_null``, ``distance_null``).
 TAU_NULLS = ("none", "spin", "shuffle")
@@ -111,8 +115,11 @@ class Regime:
     input_networks, output_networks : tuple of str
         Network labels (Yeo-7 for Schaefer atlases) selected with
         ``graph.select(networks=...)``.
-    spatial_cost : {None, "l1", "l2", "communicability", "kernel_correlation"}
+    spatial_cost : {None, "l1", "l2", "communicability", "communicability_out", "kernel_correlation"}
         Spatial cost on the recurrent weights (see :mod:`conn2rnn.constraints`).
+        "communicability_out" normalises the communicability by out-strength,
+        as the seRNN authors' published regulariser does; "communicability" by
+        the mean of in- and out-strength.
         "kernel_correlation" correlates ``|W|`` with ``-D``, so the cost falls
         when strong weights are short.
     distance : {"euclidean", "gradient", "geodesic", "uniform"}

@@ -153,6 +153,38 @@ def test_communicability_two_node_closed_form():
     assert communicability_cost(w, d).item() == pytest.approx(expected, rel=1e-12)
 
 
+def test_communicability_out_strength_two_node_closed_form():
+    # |W| = [[0, b], [a, 0]] (w[target, source]): unit 0 sends a, unit 1 sends b.
+    # Out-strengths a and b; S^-1/2 |W| S^-1/2 = [[0, sqrt(b/a)], [sqrt(a/b), 0]] squares
+    # to the identity, so expm = cosh(1) I + sinh(1) M and the cost is
+    # d sinh(1) (b sqrt(b/a) + a sqrt(a/b)).
+    a, b, dist = 3.0, 1.0, 2.0
+    d = np.array([[0.0, dist], [dist, 0.0]])
+    w = torch.tensor([[0.0, -b], [a, 0.0]], dtype=torch.float64)
+    expected = dist * np.sinh(1.0) * (b * np.sqrt(b / a) + a * np.sqrt(a / b))
+    for detach in (False, True):
+        got = communicability_cost(w, d, detach=detach, node_strength="out")
+        assert got.item() == pytest.approx(expected, rel=1e-12)
+    # not orientation-free: the transpose swaps a and b in the square roots only
+    assert communicability_cost(w, d, node_strength="out").item() != pytest.approx(
+        communicability_cost(w, d).item())
+
+
+def test_communicability_out_strength_matches_keras_transcription():
+    """Term for term the authors' SE1_sWc on the Keras kernel U[source, target] = W.T."""
+    w = _rand_w(5, 7, k=3)
+    d = _rand_d(5, 8)
+    got = communicability_cost(w, d, node_strength="out")
+    for k in range(3):
+        u = np.abs(w[k].numpy().T)
+        s = np.diag(u.sum(axis=1) ** -0.5)  # tf.math.reduce_sum(abs_weight_matrix, axis=1) ** -0.5
+        comms = scipy.linalg.expm(s @ u @ s)
+        np.fill_diagonal(comms, 0.0)
+        assert got[k].item() == pytest.approx(np.sum(u * comms * d), rel=1e-12)
+    with pytest.raises(ValueError, match=r"node_strength must be one of \['total', 'out'\]; got 'in'"):
+        communicability_cost(w, d, node_strength="in")
+
+
 def test_communicability_matches_scipy_expm():
     w = _rand_w(4, 0)
     d = _rand_d(4, 1)

@@ -83,7 +83,8 @@ def test_regime_defaults_and_normalisation():
         ({"activity": math.inf}, ValueError, "activity must be finite"),
         ({"strength": True}, TypeError, "strength must be a real number; got bool"),
         ({"spatial_cost": "l3"}, ValueError,
-         r"spatial_cost must be one of \['l1', 'l2', 'communicability', 'kernel_correlation'\] or None"),
+         r"spatial_cost must be one of \['l1', 'l2', 'communicability', 'kernel_correlation', "
+         r"'communicability_out'\] or None"),
         ({"distance": "manhattan"}, ValueError, r"distance must be one of \['euclidean', 'gradient', 'geodesic', 'uniform'\]"),
         ({"distance_normalize": "sum"}, ValueError, "distance_normalize must be one of"),
         ({"sparsity_mask": "random"}, ValueError, r"sparsity_mask must be one of \['none', 'connectome'\]"),
@@ -285,3 +286,28 @@ def test_distance_null_needs_a_spatial_cost_on_a_permutable_distance():
         Regime("g", distance_null="spin")
     with pytest.raises(ValueError, match="distance='geodesic'"):
         Regime("g", spatial_cost="l1", distance="geodesic", distance_null="shuffle")
+
+
+def test_reference_sernn_regime_on_the_grid_in_raw_units():
+    """The authors' regulariser: raw unit-spaced grid distances, out-strength normalisation."""
+    import scipy.linalg
+    from scipy.spatial.distance import pdist, squareform
+
+    from conn2rnn.graph import BrainGraph
+
+    g = BrainGraph.from_grid((2, 2, 1))
+    r = Regime("ref", spatial_cost="communicability_out", distance="euclidean", distance_normalize="none",
+               strength=0.5)
+    arrays = resolve_regime(r, g)
+    # the Keras class SE1 builds its distances from a unit grid: raw, unnormalised
+    xs, ys, zs = np.meshgrid(np.arange(2), np.arange(2), np.arange(1), indexing="ij")
+    d_ref = squareform(pdist(np.stack([xs.ravel(), ys.ravel(), zs.ravel()], 1)))
+    np.testing.assert_allclose(arrays.distance, d_ref)
+    w = torch.tensor(np.random.default_rng(0).normal(0, 1, (4, 4)), dtype=torch.float64)
+    # SE1_sWc.__call__ transcribed on the Keras kernel U[source, target] = W.T
+    u = np.abs(w.numpy().T)
+    s = np.diag(u.sum(axis=1) ** -0.5)
+    comms = scipy.linalg.expm(s @ u @ s)
+    np.fill_diagonal(comms, 0.0)
+    expected = 0.5 * np.sum(u * comms * d_ref)
+    assert regime_cost(r, w, arrays).item() == pytest.approx(expected, rel=1e-12)
