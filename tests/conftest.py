@@ -1,6 +1,11 @@
-"""Shared fixtures: every test runs against a temporary data directory seeded from
-the reference data beside the project (``../shared/data``), so fetchers find their
-files cached and checksum-verified, offline."""
+"""Shared fixtures.
+
+Every test runs against an EMPTY temporary data directory: the package's own data
+(bundled with it) must be enough, offline, as on a fresh machine. Tests of the
+fetchers and of the builder of the bundled data ask for ``seeded_data_dir`` (a
+temporary copy of the raw reference inputs beside the project, ``../shared/data``)
+or ``reference_data`` (the read-only folder itself), and skip when it is absent.
+"""
 
 from __future__ import annotations
 
@@ -58,8 +63,16 @@ def _seeded_data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def data_dir(_seeded_data_dir: Path, monkeypatch) -> Path:
-    """The data directory for this test (``CONN2RNN_DATA`` points at it)."""
+def data_dir(tmp_path_factory, monkeypatch) -> Path:
+    """An empty data directory for this test (``CONN2RNN_DATA`` points at it)."""
+    empty = tmp_path_factory.mktemp("empty_data")
+    monkeypatch.setenv("CONN2RNN_DATA", str(empty))
+    return empty
+
+
+@pytest.fixture
+def seeded_data_dir(_seeded_data_dir: Path, monkeypatch) -> Path:
+    """``CONN2RNN_DATA`` pointed at a copy of the reference inputs (empty when they are absent)."""
     monkeypatch.setenv("CONN2RNN_DATA", str(_seeded_data_dir))
     return _seeded_data_dir
 

@@ -150,7 +150,7 @@ def test_reservoir_bias_of_the_wrong_length():
 
 
 # --------------------------------------------------------------------- datasets
-def test_load_atlas_takes_one_map_name_as_a_string(reference_data):
+def test_load_atlas_takes_one_map_name_as_a_string():
     one = load_atlas("schaefer100", maps="int_hbn")
     listed = load_atlas("schaefer100", maps=["int_hbn"])
     assert "int_hbn" in one.maps

@@ -61,7 +61,7 @@ def test_gradient_is_oriented_association_high():
     assert by_net["Default"] > by_net["Vis"]
 
 
-def test_fetched_maps_and_connectome_attach(reference_data):
+def test_bundled_maps_and_connectome_attach_offline():
     g = load_atlas("schaefer100", connectome="enigma_hcp", maps=["sa_axis", "int_hbn"])
     assert g.connectome.shape == (100, 100)
     density = np.count_nonzero(g.connectome) / (100 * 99)

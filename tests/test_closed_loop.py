@@ -97,8 +97,8 @@ def test_spectrum_and_density_distances():
 
 # ----------------------------------------------------------------------------- closed loop
 @pytest.fixture(scope="module")
-def hcp_reservoirs(_seeded_data_dir):
-    graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp", data_dir=_seeded_data_dir)
+def hcp_reservoirs():
+    graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp")
     members = tuple(ConnectomeReservoir.from_graph(graph, n_inputs=3, spectral_radius=rho, leak=0.3,
                                                    input_scaling=0.3, bias_scaling=0.5, seed=s)
                     for s, rho in enumerate((0.6, 0.9)))

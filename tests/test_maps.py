@@ -32,7 +32,7 @@ def schaefer100_distance():
 
 
 @pytest.fixture
-def hbn_int_map(reference_data):
+def hbn_int_map():
     return load_atlas("schaefer100", maps=["int_hbn"]).maps["int_hbn"]
 
 

@@ -120,7 +120,7 @@ def test_errors_and_warnings():
         assert np.array_equal(rewire_degree_preserving(complete, n_swaps_per_edge=1, seed=0), complete)
 
 
-def test_enigma_spatial_null_keeps_weight_distance_relation(reference_data):
+def test_enigma_spatial_null_keeps_weight_distance_relation():
     from scipy.stats import spearmanr
 
     from conn2rnn.datasets import load_atlas

@@ -201,7 +201,7 @@ def test_from_arrays_rescales_copy():
     assert np.array_equal(res.input_nodes, [0])
 
 
-def test_enigma_connectome_reservoir(reference_data):
+def test_enigma_connectome_reservoir():
     from conn2rnn.datasets import load_atlas
 
     graph = load_atlas("schaefer100", connectome="enigma_hcp")

@@ -11,7 +11,7 @@ from conn2rnn.experiments import ExperimentSpec, ResultStore, run_experiment
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, _seeded_data_dir):
+def store(tmp_path_factory):
     spec = ExperimentSpec.from_dict({
         "name": "tiny_writeup", "tasks": ["gonogo"], "reservoirs": [], "n_seeds": 3,
         "regimes": ["vanilla", "sa_tau", "sa_tau_spun"],
@@ -24,9 +24,7 @@ def store(tmp_path_factory, _seeded_data_dir):
         "analyses": ["timescales", "topology"],
     })
     root = tmp_path_factory.mktemp("writeup") / "store"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CONN2RNN_DATA", str(_seeded_data_dir))
-        run_experiment(spec, root, runner="serial", progress=False)
+    run_experiment(spec, root, runner="serial", progress=False)
     return root
 
 

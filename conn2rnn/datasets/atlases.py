@@ -1,8 +1,11 @@
 """Atlases and brain maps by name: the :data:`ATLASES` and :data:`MAPS` registries.
 
-Bundled: Schaefer-100/200/400 region tables (offline), their HCP group FC and
-geodesic distances; the synthetic grid. Fetched on demand: the maps of
-:data:`MAPS` (S-A axis, HBN intrinsic timescales) and the ENIGMA connectome.
+Everything here ships inside the package (offline, no data directory): the
+Schaefer-100/200/400 region tables, their HCP group FC and geodesic distances, the
+ENIGMA HCP structural connectome and FC, and the maps of :data:`MAPS` (S-A axis;
+empirical timescales of HCP fMRI, HCP MEG and HBN); the synthetic grid. The
+checksummed fetchers (:mod:`conn2rnn.datasets.fetchers`) obtain the raw inputs
+these were built from.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pandas as pd
 from .._registry import Registry
 from .._validation import check_choice
 from ..graph import YEO7_NETWORKS, BrainGraph
+from .bundled import load_bundled
 from .registry import CITATIONS, HCP_NOTICE
 
 #: The bundled Schaefer region tables and their parcel counts.
@@ -56,27 +60,37 @@ def _schaefer_only(map_name: str, atlas: str) -> int:
     return SCHAEFER_PARCELS[atlas]
 
 
-def _load_sa_axis(atlas: str, data_dir: "str | Path | None") -> np.ndarray:
-    from .fetchers import fetch_sa_axis
+def _bundled_map(key: str, map_name: str) -> Callable[[str, "str | Path | None"], np.ndarray]:
+    def load(atlas: str, data_dir: "str | Path | None") -> np.ndarray:
+        return load_bundled(_schaefer_only(map_name, atlas), key)
 
-    return np.asarray(fetch_sa_axis(_schaefer_only("sa_axis", atlas), data_dir=data_dir), dtype=float)
-
-
-def _load_int_hbn(atlas: str, data_dir: "str | Path | None") -> np.ndarray:
-    from .fetchers import fetch_int_hbn
-
-    table = fetch_int_hbn(_schaefer_only("int_hbn", atlas), data_dir=data_dir)
-    return table["INT_acfsum_s_median"].to_numpy(dtype=float)
+    return load
 
 
-#: Maps that can be fetched and attached by name (``load_atlas(maps=[...])``, specs).
+#: Maps that can be attached by name (``load_atlas(maps=[...])``, specs). The Schaefer
+#: maps registered here ship inside the package (:mod:`conn2rnn.datasets.bundled`).
 MAPS: Registry[BrainMap] = Registry("brain map")
 MAPS.register("sa_axis", BrainMap(
-    _load_sa_axis, "Sydnor sensorimotor-association axis rank (higher = more associative)",
-    CITATIONS["sa_axis"]))
+    _bundled_map("sa_axis", "sa_axis"),
+    "Sydnor sensorimotor-association axis rank (higher = more associative)", CITATIONS["sa_axis"]))
+MAPS.register("int_hcp_ito2020", BrainMap(
+    _bundled_map("int_hcp_ito2020", "int_hcp_ito2020"),
+    "empirical intrinsic timescale of HCP young-adult resting fMRI (Ito 2020: exponential decay "
+    "constant of the BOLD autocorrelation, mean over 352 subjects; seconds)",
+    CITATIONS["int_hcp_ito2020"] + " " + CITATIONS["hcp"]))
+for _half, _which in (("half1", "discovery"), ("half2", "replication")):
+    MAPS.register(f"int_hcp_ito2020_{_half}", BrainMap(
+        _bundled_map(f"int_hcp_ito2020_{_half}", f"int_hcp_ito2020_{_half}"),
+        f"the HCP resting fMRI timescale of Ito 2020, {_which} half only (176 subjects; seconds)",
+        CITATIONS["int_hcp_ito2020"] + " " + CITATIONS["hcp"]))
+MAPS.register("meg_timescale", BrainMap(
+    _bundled_map("meg_timescale", "meg_timescale"),
+    "HCP MEG intrinsic timescale (33 adults; ms)", CITATIONS["meg_timescale"] + " " + CITATIONS["hcp"]))
 MAPS.register("int_hbn", BrainMap(
-    _load_int_hbn, "empirical intrinsic neural timescale of resting fMRI, Healthy Brain Network "
-    "(ACF sum to the first zero crossing x TR, median over 876 subjects; seconds)", CITATIONS["int_hbn"]))
+    _bundled_map("int_hbn_median", "int_hbn"),
+    "empirical intrinsic neural timescale of resting fMRI in a developmental cohort, the Healthy Brain "
+    "Network (ages 5-21; ACF sum to the first zero crossing x TR, median over 876 subjects; seconds)",
+    CITATIONS["int_hbn"]))
 
 
 def _check_atlas(name: str) -> int:
@@ -123,12 +137,10 @@ def _load_schaefer(
     gradient: str = "fc_gradient1",
     data_dir: str | Path | None = None,
 ) -> BrainGraph:
-    """Load a bundled atlas as a :class:`~conn2rnn.BrainGraph`, with optional fetched data.
+    """Load a bundled atlas as a :class:`~conn2rnn.BrainGraph`, with its connectome and maps.
 
-    The region table (names, hemispheres, Yeo-7 networks, midthickness
-    centroids, sphere centroids, T1w/T2w, FC gradient, thickness) and the HCP
-    group FC ship with the package: with the defaults nothing is read from the
-    network or from a data directory.
+    Everything ships with the package (:mod:`conn2rnn.datasets.bundled`): nothing is
+    read from the network or from a data directory for any option below.
 
     Parameters
     ----------
@@ -136,23 +148,22 @@ def _load_schaefer(
         The atlas (Schaefer 2018, 7 networks, left hemisphere first).
     connectome : {'enigma_hcp'}, optional
         Attach a structural connectome: ``'enigma_hcp'`` is the ENIGMA HCP group
-        connectome (log-transformed streamline weights, symmetric), fetched and
-        checksum-verified on first use.
-    maps : str or iterable of {'sa_axis', 'int_hbn'}
-        Extra brain maps to fetch and attach: the Sydnor S-A axis rank, and the
-        empirical HBN intrinsic neural timescale (median over subjects, seconds).
-        A single string is one map name (``maps="int_hbn"`` = ``maps=["int_hbn"]``).
-        The bundled maps ``fc_gradient1``, ``t1wt2w`` and ``thickness`` are always
-        attached.
+        connectome (log-transformed streamline weights, symmetric).
+    maps : str or iterable of str
+        Extra brain maps from :data:`MAPS` to attach, e.g. ``'sa_axis'`` (Sydnor S-A
+        axis rank), ``'int_hcp_ito2020'`` (HCP resting fMRI timescale, s),
+        ``'meg_timescale'`` (HCP MEG timescale, ms), ``'int_hbn'`` (Healthy Brain
+        Network resting INT, ages 5-21, s). A single string is one map name. The
+        maps ``fc_gradient1``, ``t1wt2w`` and ``thickness`` are always attached.
     fc : {'brainspace_hcp', 'enigma_hcp'} or None
-        Functional connectivity to attach: the bundled HCP group FC (brainspace),
-        the ENIGMA HCP group FC (fetched), or none.
+        Functional connectivity to attach: the HCP group FC of brainspace, the
+        ENIGMA HCP group FC, or none.
     gradient : str
         Map used as the hierarchy gradient (higher = more associative):
-        ``'fc_gradient1'`` (bundled, default) or ``'sa_axis'`` (fetched).
+        ``'fc_gradient1'`` (default) or any map of :data:`MAPS` such as ``'sa_axis'``.
     data_dir : str or Path, optional
-        Where fetched files are cached (default: ``$CONN2RNN_DATA`` or
-        ``~/conn2rnn_data``).
+        Passed to the loaders of user-registered maps that read files (the
+        package's own maps ignore it).
 
     Returns
     -------
@@ -170,14 +181,7 @@ def _load_schaefer(
     map_values = {key: table[key].to_numpy() for key in BUNDLED_MAPS}
     citations = [CITATIONS["schaefer"], CITATIONS["yeo"], CITATIONS["brainspace"], CITATIONS["hcp"]]
     extra = tuple(dict.fromkeys(maps + ((gradient,) if gradient not in BUNDLED_MAPS else ())))
-    enigma = None
     if connectome == "enigma_hcp" or fc == "enigma_hcp":
-        from .fetchers import fetch_enigma_hcp
-
-        enigma = fetch_enigma_hcp(n, data_dir=data_dir)
-        if list(enigma["labels"]) != list(table["name"]):
-            raise ValueError("ENIGMA labels do not match the Schaefer parcel order; "
-                             "the cached files may be corrupt: delete them to re-fetch")
         citations.append(CITATIONS["enigma_hcp"])
     for key in extra:
         entry = MAPS.get(key, argument="maps")
@@ -188,7 +192,7 @@ def _load_schaefer(
     if fc == "brainspace_hcp":
         fc_matrix = _bundled_matrix(n, "fc")
     elif fc == "enigma_hcp":
-        fc_matrix = np.asarray(enigma["fc"], dtype=float)
+        fc_matrix = load_bundled(n, "enigma_fc")
     metadata = {
         "atlas": name, "space": "fsLR-32k (conte69 midthickness centroids, mm)",
         "n_networks": 7, "gradient_source": gradient,
@@ -201,7 +205,7 @@ def _load_schaefer(
         table["name"].tolist(), table[["x", "y", "z"]].to_numpy(),
         hemispheres=table["hemisphere"].tolist(), networks=table["network"].tolist(),
         gradient=map_values[gradient], maps=map_values,
-        connectome=None if connectome is None else enigma["sc"],
+        connectome=None if connectome is None else load_bundled(n, "enigma_sc"),
         fc=fc_matrix, sphere_coords=table[["sphere_x", "sphere_y", "sphere_z"]].to_numpy(),
         distances={"geodesic": _bundled_matrix(n, "geodesic")},
         metadata=metadata, valid_networks=YEO7_NETWORKS,

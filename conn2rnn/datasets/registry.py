@@ -30,6 +30,8 @@ __all__ = [
     "sa_rank_file",
     "schaefer_mapper_file",
     "int_hbn_file",
+    "ito_files",
+    "meg_timescale_file",
 ]
 
 N_PARCELS: tuple[int, ...] = (100, 200, 400)
@@ -52,6 +54,10 @@ _SA_AXIS = (
 )
 _SHAFIEI_COMMIT = "39dfee76878096f789327222157acabf8dbda760"
 _SHAFIEI = f"{_RAW}/PennLINC/shafiei_timescale/{_SHAFIEI_COMMIT}/data/SchaeferParcellation"
+_ITO_COMMIT = "245f89bd8e991827c7b928458d48f24779f0f2ca"
+_ITO = f"{_RAW}/ColeLab/hierarchy2020/{_ITO_COMMIT}/resultdata"
+_MILISAV_COMMIT = "52fd19ba8d7080747300b03688483ef6586261a5"
+_MILISAV = f"{_RAW}/fmilisav/milisav_hierarchical_modularity/{_MILISAV_COMMIT}/data"
 
 HCP_NOTICE = (
     "Derived from Human Connectome Project data (WU-Minn Consortium; principal "
@@ -82,6 +88,15 @@ CITATIONS = {
     "int_hbn": "Alexander LM, Escalera J, Ai L, et al. (2017). An open resource for transdiagnostic "
                "research in pediatric mental health and learning disorders. Scientific Data 4:170181. "
                "Per-run timescales from Shafiei G et al., https://github.com/PennLINC/shafiei_timescale.",
+    "int_hcp_ito2020": "Ito T, Hearne LJ, Cole MW (2020). A cortical hierarchy of localized and distributed "
+                       "processes revealed via dissociation of task activations, connectivity changes, and "
+                       "intrinsic timescales. NeuroImage 221:117141.",
+    "glasser": "Glasser MF, Coalson TS, Robinson EC, et al. (2016). A multi-modal parcellation of human "
+               "cerebral cortex. Nature 536:171-178.",
+    "meg_timescale": "Shafiei G, Baillet S, Misic B (2022). Human electromagnetic and haemodynamic networks "
+                     "systematically converge in unimodal cortex and diverge in transmodal cortex. PLoS Biology "
+                     "20:e3001735 (the neuromaps annotation hcps1200/megtimescale). Schaefer-400 parcel values "
+                     "from Milisav F et al., https://github.com/fmilisav/milisav_hierarchical_modularity.",
 }
 
 
@@ -179,6 +194,26 @@ DATASETS: dict[str, Dataset] = {
         "data-use agreement, cite it",
         citation=CITATIONS["int_hbn"],
     ),
+    "int_hcp_ito2020": Dataset(
+        name="int_hcp_ito2020",
+        description="Empirical intrinsic timescale of HCP young-adult resting-state fMRI: per "
+        "subject (352: discovery and replication files of 176), all four rest runs concatenated, "
+        "the decay constant of an exponential fitted to each Glasser parcel's BOLD "
+        "autocorrelation over 100 lags, in TRs (0.72 s); the Glasser fsLR-32k CIFTI labels and "
+        "the Cole-Anticevic network of each parcel.",
+        source=f"ColeLab/hierarchy2020 @ {_ITO_COMMIT}, resultdata/",
+        license="No license file in the repository; HCP Open Access Data Use Terms (derived data). "
+        + HCP_NOTICE,
+        citation=CITATIONS["int_hcp_ito2020"] + " " + CITATIONS["glasser"] + " " + CITATIONS["hcp"],
+    ),
+    "meg_timescale": Dataset(
+        name="meg_timescale",
+        description="HCP MEG intrinsic timescale (33 subjects; neuromaps hcps1200/megtimescale), "
+        "Schaefer-400 7Networks order, ms.",
+        source=f"fmilisav/milisav_hierarchical_modularity @ {_MILISAV_COMMIT}, data/parc_timescales.npy",
+        license="BSD-3-Clause (repository) + HCP Open Access Data Use Terms. " + HCP_NOTICE,
+        citation=CITATIONS["meg_timescale"] + " " + CITATIONS["hcp"],
+    ),
 }
 
 
@@ -207,6 +242,11 @@ def _entries() -> dict[str, RemoteFile]:
         ("int_hbn", "INT_HBN_rest_acfsum_schaefer100_7Networks.csv", None, 1962, "4b49f7d45dc7cea336df3fd0544a866c685b4c646f1dfcdd8cce6688115a1ee8"),
         ("int_hbn", "INT_HBN_rest_acfsum_schaefer200_7Networks.csv", None, 3908, "d79be39f9de3c3468d43ca3a5bd5a9e71aba48712c5a8a1c843d578aa4249fb9"),
         ("int_hbn", "INT_HBN_rest_acfsum_schaefer400_7Networks.csv", None, 34330, "0b84a2f1b84bbd06c7f5b46eeb46f07fa929ea69bb8fb9df1447237ba6e8911e"),
+        ("int_hcp_ito2020", "Murray_taus_regions_autocorrelation_rest100.txt", f"{_ITO}/timescales", 1584000, "715b9be3cd2c739079b2bd3667d0a45234dd6136382910e3e34874aa7d0dc6ac"),
+        ("int_hcp_ito2020", "Murray_taus_regions_autocorrelation_rest100_replication.txt", f"{_ITO}/timescales", 1584000, "6217d695b40d097a4c214ac2f4f417acb23cf9ce1a5f7c7b02b45d77e8807297"),
+        ("int_hcp_ito2020", "Q1-Q6_RelatedParcellation210.LR.CorticalAreas_dil_Colors.32k_fs_RL.dlabel.nii", _ITO, 622176, "9138dfbebb2b4ff738e4962016a5abd7046ce2ead926460f89b058e745f28245"),
+        ("int_hcp_ito2020", "network_partition.txt", _ITO, 737, "90f539d81e629852668b8236346a2f0e45846d3b153bd5770b972138b68000b9"),
+        ("meg_timescale", "parc_timescales.npy", _MILISAV, 1728, "e51f1688104231c6ae76985f9eb5a68efe88abe5a06d0ce4840ef256f6608535"),
     ]  # fmt: skip
     return {
         f"{folder}/{name}": RemoteFile(
@@ -309,6 +349,22 @@ def sa_rank_file() -> RemoteFile:
 def schaefer_mapper_file() -> RemoteFile:
     """Schaefer-400 17Networks -> 7Networks parcel order map (0-based indices)."""
     return get_file("sa_axis/Schaefer_400-17_mappedto_400-7.csv")
+
+
+def ito_files() -> dict[str, RemoteFile]:
+    """Ito 2020 inputs: keys discovery, replication (tau tables), dlabel, networks."""
+    folder = "int_hcp_ito2020"
+    return {
+        "discovery": get_file(f"{folder}/Murray_taus_regions_autocorrelation_rest100.txt"),
+        "replication": get_file(f"{folder}/Murray_taus_regions_autocorrelation_rest100_replication.txt"),
+        "dlabel": get_file(f"{folder}/Q1-Q6_RelatedParcellation210.LR.CorticalAreas_dil_Colors.32k_fs_RL.dlabel.nii"),
+        "networks": get_file(f"{folder}/network_partition.txt"),
+    }
+
+
+def meg_timescale_file() -> RemoteFile:
+    """HCP MEG timescales of the Schaefer-400 (7Networks) parcels, ms."""
+    return get_file("meg_timescale/parc_timescales.npy")
 
 
 def int_hbn_file(n_parcels: int) -> RemoteFile:
