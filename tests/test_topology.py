@@ -208,3 +208,39 @@ def test_errors():
         small_worldness(_cliques(2, 5))
     with pytest.raises(ValueError, match=r"d must have the shape of w \(5, 5\)"):
         wiring_cost(asym, np.ones((4, 4)))
+
+
+# ----------------------------------------------------------------------------- BCT routes
+def test_modularity_bct_method_is_bcts_modularity_und():
+    from conn2rnn.analysis import bct as c2b
+
+    rng = np.random.default_rng(4)
+    labels = np.repeat(np.arange(3), 8)
+    p = np.where(labels[:, None] == labels[None, :], 0.7, 0.05)
+    a = np.triu((rng.random(p.shape) < p).astype(float), 1)
+    a = a + a.T
+    q, found = modularity(a, method="bct")
+    ci, q_bct = c2b.modularity_und(a)
+    assert q == pytest.approx(q_bct, abs=1e-12)
+    np.testing.assert_array_equal(found, ci - 1)
+    with pytest.raises(ValueError, match="undirected modularity_und"):
+        modularity(a, method="bct", directed=True)
+
+
+def test_small_worldness_degree_preserving_null_and_summary_label():
+    # hubs joined to everyone: clustered against an N/E null, not against its own degrees
+    rng = np.random.default_rng(0)
+    n, hubs = 50, 5
+    a = np.zeros((n, n))
+    a[:hubs, :] = a[:, :hubs] = 1.0
+    np.fill_diagonal(a, 0.0)
+    extra = np.triu((rng.random((n, n)) < 0.03).astype(float), 1)
+    a = np.maximum(a, extra + extra.T)
+    s_gnm = small_worldness(a, n_rand=4, seed=0)
+    s_deg = small_worldness(a, n_rand=4, seed=0, null="degree_preserving")
+    assert s_gnm > 1.5 and s_deg < 1.2
+    with pytest.raises(ValueError, match="unknown null 'lattice'; valid nulls: degree_preserving, gnm"):
+        small_worldness(a, null="lattice")
+    out = topology_summary(a, density=0.5, n_rand=2, null="degree_preserving")
+    assert out["small_world_null"] == "same degrees (connected rewiring)"
+    assert topology_summary(a, density=0.5, n_rand=2)["small_world_null"] == "same numbers of nodes and edges"

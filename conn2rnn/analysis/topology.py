@@ -24,6 +24,7 @@ from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from .._validation import to_numpy
+from . import bct
 
 __all__ = [
     "threshold_proportional",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 _SYMMETRIZE = ("mean", "max", "min")
-_MODULARITY_METHODS = ("louvain", "spectral")
+_MODULARITY_METHODS = ("louvain", "spectral", "bct")
 _SW_KINDS = ("sigma", "omega")
 
 
@@ -272,10 +273,12 @@ def modularity(
     Parameters
     ----------
     w : (N, N) array_like
-    method : {"louvain", "spectral"}, default "louvain"
+    method : {"louvain", "spectral", "bct"}, default "louvain"
         ``networkx.community.louvain_communities`` with ``seed``, or Newman's (2006)
         leading-eigenvector method with recursive bisection and node-move fine
-        tuning (Leicht & Newman 2008 for directed graphs; ``resolution`` must be 1).
+        tuning (Leicht & Newman 2008 for directed graphs; ``resolution`` must be 1),
+        or the Brain Connectivity Toolbox's ``modularity_und`` exactly
+        (:func:`conn2rnn.analysis.bct.modularity_und`; undirected only).
     seed : int or numpy.random.Generator, default 0
         Seed of the Louvain node order (the spectral method is deterministic).
     directed : bool, default False
@@ -303,7 +306,11 @@ def modularity(
     if a.sum() == 0:
         raise ValueError("w has no connections; modularity is undefined")
     n = a.shape[0]
-    if method == "louvain":
+    if method == "bct":
+        if directed:
+            raise ValueError("method='bct' is BCT's undirected modularity_und; pass directed=False")
+        labels = bct.modularity_und(a, resolution)[0] - 1
+    elif method == "louvain":
         if isinstance(seed, np.random.Generator):
             seed = int(seed.integers(2**31 - 1))
         comms = nx.community.louvain_communities(graph, weight="weight", resolution=resolution, seed=seed)
@@ -357,15 +364,20 @@ def small_worldness(
     n_rand: int = 20,
     seed: int | np.random.Generator = 0,
     symmetrize: str | None = None,
+    null: str = "gnm",
 ) -> float:
     """Small-world index of the binary undirected graph of ``w``.
 
     ``sigma = (C / C_rand) / (L / L_rand)`` (Humphries et al. 2008) and
     ``omega = L_rand / L - C / C_latt`` (Telesford et al. 2011), with ``C`` the mean
-    binary clustering and ``L`` the characteristic path length.  Random nulls are
-    connected Erdos-Renyi graphs with the same numbers of nodes and edges (averaged
-    over ``n_rand``); the lattice null is the ring lattice with the same number of
-    edges (nearest ring neighbours first).
+    binary clustering and ``L`` the characteristic path length.  Random nulls
+    (averaged over ``n_rand``) are, with ``null="gnm"``, connected Erdos-Renyi
+    graphs with the same numbers of nodes and edges only (so a graph whose
+    clustering comes from a few hubs looks small-world against them) or, with
+    ``null="degree_preserving"``, the graph itself rewired with every node's
+    degree kept (BCT's ``randmio_und_connected``, 10 swaps per edge,
+    :func:`conn2rnn.analysis.bct.randmio_und_connected`); the lattice null is the
+    ring lattice with the same number of edges (nearest ring neighbours first).
 
     Parameters
     ----------
@@ -376,6 +388,7 @@ def small_worldness(
     seed : int or numpy.random.Generator, default 0
     symmetrize : {"mean", "max", "min"}, optional
         For a non-symmetric ``w``.
+    null : {"gnm", "degree_preserving"}, default "gnm"
 
     Returns
     -------
@@ -387,13 +400,19 @@ def small_worldness(
         raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(_SW_KINDS)}")
     if not isinstance(n_rand, (int, np.integer)) or n_rand < 1:
         raise ValueError(f"n_rand must be a positive integer; got {n_rand!r}")
+    if null not in bct.NULLS:
+        raise ValueError(f"unknown null {null!r}; valid nulls: {', '.join(bct.NULLS)}")
     adj = (_undirected(w, symmetrize) > 0).astype(float)
     n, m = adj.shape[0], int(adj.sum() // 2)
     if connected_components(sparse.csr_matrix(adj), directed=False)[0] != 1:
         raise ValueError("the graph of w is disconnected; small-worldness needs a connected graph")
     c, length = _binary_c_l(adj)
     rng = np.random.default_rng(seed)
-    c_rand, l_rand = np.mean([_binary_c_l(_random_connected(n, m, rng)) for _ in range(n_rand)], axis=0)
+    if null == "gnm":
+        nulls = [_random_connected(n, m, rng) for _ in range(n_rand)]
+    else:
+        nulls = [bct.randmio_und_connected(adj, 10, rng)[0] for _ in range(n_rand)]
+    c_rand, l_rand = np.mean([_binary_c_l(z) for z in nulls], axis=0)
     if kind == "sigma":
         return float((c / c_rand) / (length / l_rand))
     c_latt = float(clustering(_ring_lattice(n, m), weighted=False).mean())
@@ -482,6 +501,7 @@ def topology_summary(
     *,
     symmetrize: str = "mean",
     n_rand: int = 10,
+    null: str = "gnm",
 ) -> dict[str, Any]:
     """Main topology measures of one weight matrix in a flat dict.
 
@@ -501,13 +521,16 @@ def topology_summary(
     symmetrize : {"mean", "max", "min"}, default "mean"
     n_rand : int, default 10
         Random nulls for sigma and omega.
+    null : {"gnm", "degree_preserving"}, default "gnm"
+        The random null of sigma and omega (:func:`small_worldness`), recorded
+        as ``small_world_null``.
 
     Returns
     -------
     dict
         Keys ``n_nodes, sparsity, weights, symmetrization, threshold_density,
         modularity_q, n_modules, clustering_weighted, clustering_binary,
-        path_length, small_world_nodes, sigma, omega`` and, with ``d``,
+        path_length, small_world_nodes, small_world_null, sigma, omega`` and, with ``d``,
         ``weight_distance_rho, wiring_cost``.  ``sigma``/``omega`` are computed on
         the largest connected component of the thresholded graph (its size is
         ``small_world_nodes``), and are NaN (with a warning) when that component
@@ -532,10 +555,12 @@ def topology_summary(
     }
     giant = _largest_component(thr)
     out["small_world_nodes"] = int(giant.size)
+    out["small_world_null"] = ("same degrees (connected rewiring)" if null == "degree_preserving"
+                               else "same numbers of nodes and edges")
     try:
         core = thr[np.ix_(giant, giant)]
-        out["sigma"] = small_worldness(core, kind="sigma", n_rand=n_rand, seed=seed)
-        out["omega"] = small_worldness(core, kind="omega", n_rand=n_rand, seed=seed)
+        out["sigma"] = small_worldness(core, kind="sigma", n_rand=n_rand, seed=seed, null=null)
+        out["omega"] = small_worldness(core, kind="omega", n_rand=n_rand, seed=seed, null=null)
     except ValueError as err:
         warnings.warn(f"small-worldness not computed: {err}", RuntimeWarning, stacklevel=2)
         out["sigma"] = out["omega"] = float("nan")
