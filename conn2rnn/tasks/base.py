@@ -61,6 +61,11 @@ class TaskBatch:
         Step in ms.
     input_names, output_names : tuple of str
     kind : {"classification", "regression"}
+    scorer : callable, optional
+        ``scorer(outputs) -> (K, B)`` per-trial scores in [0, 1] from outputs laid out
+        ``(K, T, B, O)``, when the task scores trials by a rule of its own (the
+        neurogym adapter replays the environment's reward rule); :func:`accuracy`
+        and :func:`trial_correct` then use it instead of the decision-mask rule.
 
     All arrays are copied on construction and stored read-only.
     """
@@ -74,11 +79,15 @@ class TaskBatch:
     input_names: tuple[str, ...]
     output_names: tuple[str, ...]
     kind: str
+    scorer: Any = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}; got {self.kind!r}")
+        if self.scorer is not None and not callable(self.scorer):
+            raise TypeError(f"scorer must be None or callable(outputs (K, T, B, O)) -> (K, B) scores; "
+                            f"got {type(self.scorer).__name__}")
         set_(self, "dt", _check_dt(self.dt))
         set_(self, "input_names", tuple(str(n) for n in self.input_names))
         set_(self, "output_names", tuple(str(n) for n in self.output_names))
@@ -487,94 +496,5 @@ def noise_sd(sigma: float, dt: float) -> float:
 
 
 # ----------------------------------------------------------------------------- scoring
-def _outputs_kbto(outputs: Any, batch: TaskBatch) -> tuple[np.ndarray, bool]:
-    """Outputs as a float64 (K, T, B, O) array, and whether the input had no K axis."""
-    if hasattr(outputs, "detach"):
-        outputs = outputs.detach().float().cpu().numpy()
-    out = np.asarray(outputs, dtype=np.float64)
-    if out.ndim == 3:
-        out, single = out[None], True
-    elif out.ndim == 4:
-        out, single = np.moveaxis(out, 1, 0), False
-    else:
-        raise ValueError(f"outputs must be (T, B, O) or (T, K, B, O); got shape {out.shape}")
-    t, b, o = out.shape[1:]
-    if (t, b, o) != (batch.n_steps, batch.batch_size, batch.n_outputs):
-        raise ValueError(
-            f"outputs must match the batch: (T, B, O) = {(batch.n_steps, batch.batch_size, batch.n_outputs)}; "
-            f"got {(t, b, o)} (leading K excluded)"
-        )
-    return out, single
-
-
-def trial_correct(outputs: Any, batch: TaskBatch) -> np.ndarray:
-    """Whether each trial is answered correctly (classification).
-
-    The answer of a trial is the argmax over outputs of the logits averaged over its
-    ``decision_mask`` steps; it is correct when it equals the target class at every
-    one of those steps.
-
-    Parameters
-    ----------
-    outputs : (T, B, O) or (T, K, B, O) ndarray or torch tensor
-        Logits (any monotone transform of class scores works).
-    batch : TaskBatch
-        ``kind == "classification"``.
-
-    Returns
-    -------
-    (B,) or (K, B) bool ndarray
-    """
-    if batch.kind != "classification":
-        raise ValueError(f"trial_correct needs a classification batch; got kind={batch.kind!r} (use accuracy for R^2)")
-    out, single = _outputs_kbto(outputs, batch)
-    dec = batch.decision_mask
-    mean = (out * dec[None, :, :, None]).sum(axis=1) / dec.sum(axis=0)[None, :, None]
-    pred = mean.argmax(axis=-1)  # (K, B)
-    ok = ((batch.targets[None] == pred[:, None, :]) | ~dec[None]).all(axis=1)
-    return ok[0] if single else ok
-
-
-def r2_per_output(outputs: Any, batch: TaskBatch) -> np.ndarray:
-    """Coefficient of determination of each output over the ``loss_mask`` steps (regression).
-
-    ``R^2 = 1 - sum m (y - yhat)^2 / sum m (y - mean_m(y))^2`` with ``m`` the loss mask;
-    an output whose target is constant scores 1 if matched exactly, else 0.
-
-    Returns
-    -------
-    (O,) or (K, O) float ndarray
-    """
-    if batch.kind != "regression":
-        raise ValueError(f"r2_per_output needs a regression batch; got kind={batch.kind!r}")
-    out, single = _outputs_kbto(outputs, batch)
-    m = batch.loss_mask.astype(np.float64)[..., None]
-    if m.sum() == 0:
-        raise ValueError("loss_mask is all zero: R^2 is undefined")
-    y = batch.targets.astype(np.float64)
-    mean = (m * y).sum(axis=(0, 1)) / m.sum()
-    ss_tot = (m * (y - mean) ** 2).sum(axis=(0, 1))
-    ss_res = (m[None] * (y[None] - out) ** 2).sum(axis=(1, 2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(ss_tot > 0, 1.0 - ss_res / ss_tot, np.where(ss_res == 0, 1.0, 0.0))
-    return r2[0] if single else r2
-
-
-def accuracy(outputs: Any, batch: TaskBatch) -> float | np.ndarray:
-    """Task score: fraction of correct trials (classification) or R^2 over ``loss_mask``
-    steps averaged over outputs (regression).
-
-    Parameters
-    ----------
-    outputs : (T, B, O) or (T, K, B, O) ndarray or torch tensor
-    batch : TaskBatch
-
-    Returns
-    -------
-    float for (T, B, O) outputs, (K,) ndarray for an ensemble.
-    """
-    if batch.kind == "classification":
-        score = trial_correct(outputs, batch).mean(axis=-1)
-    else:
-        score = r2_per_output(outputs, batch).mean(axis=-1)
-    return float(score) if np.ndim(score) == 0 else score
+# The scores of a batch live in .scoring; they are re-exported here, where they always were.
+from .scoring import _outputs_kbto, accuracy, r2_per_output, trial_correct  # noqa: E402,F401

@@ -6,14 +6,38 @@ time-major and right-padded to the longest trial. The environment is reseeded at
 every ``batch`` call from ``seed``, so equal seeds give equal batches. neurogym is
 imported only when an environment is given by name (``pip install conn2rnn[neurogym]``).
 
-The readout steps (``decision_mask``) are those of the ``decision_period``: by
-default the period called ``"decision"`` when the trial has one, else its last period.
-Channel names come from the spaces' ``name`` dicts (a group such as
-``"stimulus": [1, 2]`` becomes ``stimulus1``, ``stimulus2``).
+The readout steps (``decision_mask``, and the loss steps with ``loss_on="response"``)
+are those of the ``decision_period``. By default that is the period called
+``"decision"`` when the trial has one; otherwise the *response periods*, read from the
+environment's ground truth: every period in which the ground truth leaves its resting
+value in some of 32 probe trials (``test1``, ``test2``, ``test3`` of
+``DelayMatchSampleDistractor1D-v0``, whose match may come in any of them;
+``production`` of ``ReadySetGo-v0``, a period added per trial); the last period only
+when the ground truth never moves. Channel names come from the spaces' ``name`` dicts
+(a group such as ``"stimulus": [1, 2]`` becomes ``stimulus1``, ``stimulus2``).
+
+Scoring: neurogym scores a trial by its reward rule (``_step``), not by the ground
+truth: a Go/No-Go trial ends at the first response, ReadySetGo rewards a "go" within
+a window around the produced interval, DelayMatchSampleDistractor1D fails any
+response outside the matching test. So every batch carries a scorer
+(:attr:`TaskBatch.scorer`) that replays each trial through the environment's own
+``_step`` with the network's actions (the argmax of the outputs at each step for a
+discrete action space, the output vector for a continuous one), from the state the
+trial had when it was made, and reads neurogym's ``performance`` at the trial's end:
+:func:`~conn2rnn.tasks.accuracy` is then neurogym's own measure. The trial's
+``performance`` is the one its ``new_trial`` sets (Go/No-Go sets 1 for a No-Go trial,
+which a withheld response keeps), as in the first trial after ``reset``. Only
+environments with a ``Discrete`` or ``Box`` action space are accepted; wrappers'
+step-level changes (extra inputs, rewards) are not part of the replayed rule. An
+environment object without neurogym's ``_step`` (a stand-in that only makes trials)
+has no reward rule to replay: its trials are scored by the ground truth at the
+decision steps (:func:`~conn2rnn.tasks.trial_correct`).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib
 from collections.abc import Mapping
 from typing import Any
@@ -62,6 +86,41 @@ def _trial_level(env: Any) -> Any:
     return layer
 
 
+_MUTABLE = (dict, list, np.ndarray, np.random.RandomState, np.random.Generator)
+_N_PROBE = 32
+
+
+def _snapshot(core: Any) -> dict[str, Any]:
+    """The environment's state after ``new_trial``, its mutable parts copied."""
+    return {k: copy.deepcopy(v) if isinstance(v, _MUTABLE) else v for k, v in vars(core).items()}
+
+
+def _replay(core: Any, state: Mapping[str, Any], actions: Any) -> float:
+    """neurogym's ``performance`` of one trial stepped with ``actions`` from ``state``.
+
+    Mirrors ``TrialEnv.step`` (time bookkeeping, the trial ending on ``new_trial`` or
+    at ``tmax``) without starting the next trial; the environment is restored after.
+    """
+    saved = dict(vars(core))
+    try:
+        vars(core).update(_snapshot_of(state))
+        core.t = core.t_ind = 0
+        for action in actions:
+            info = core._step(action)[4]
+            core.t += core.dt
+            core.t_ind += 1
+            if (info or {}).get("new_trial") or core.t + core.dt > core.tmax:
+                break
+        return float(core.performance)
+    finally:
+        vars(core).clear()
+        vars(core).update(saved)
+
+
+def _snapshot_of(state: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: copy.deepcopy(v) if isinstance(v, _MUTABLE) else v for k, v in state.items()}
+
+
 def _scalar(value: Any) -> Any:
     value = value.item() if isinstance(value, np.generic) else value
     return value if isinstance(value, (int, float, str, bool)) else None
@@ -79,7 +138,16 @@ class NeurogymTask(Task, register=False):
     loss_on : {"response", "trial"}
         ``"response"``: loss on the decision period; ``"trial"``: on every unpadded step.
     decision_period : str, optional
-        Period whose steps form ``decision_mask``.
+        Period whose steps form ``decision_mask`` (default: ``"decision"``, else the
+        response periods read from the ground truth; see the module docstring). A
+        period the environment adds per trial (``"production"`` of ReadySetGo) is
+        accepted.
+
+    Raises
+    ------
+    TypeError
+        When the environment's action space is neither ``Discrete`` nor ``Box``:
+        its trials could not be scored by replaying the network's actions.
     """
 
     name = "neurogym"
@@ -107,21 +175,29 @@ class NeurogymTask(Task, register=False):
         self._core = getattr(self.env, "unwrapped", self.env)
         self.dt = _check_dt(self._core.dt)
         self.loss_on = _check_choice("loss_on", loss_on, LOSS_ON)
-        if decision_period is not None and decision_period not in self._core.timing:
+        obs, act = self._core.observation_space, self._core.action_space
+        self.input_names = _channel_names(obs, int(obs.shape[0]), "input")
+        if hasattr(act, "n"):  # Discrete
+            self.kind = "classification"
+            self.output_names = _channel_names(act, int(act.n), "output")
+        elif len(getattr(act, "shape", None) or ()) == 1 and not hasattr(act, "nvec"):  # a 1-D Box
+            self.kind = "regression"
+            self.output_names = _channel_names(act, int(act.shape[0]), "output")
+        else:
+            raise TypeError(
+                f"env must have a Discrete or a 1-D Box action space (its trials are scored by replaying the "
+                f"network's actions); {type(self._core).__name__} has {act!r}. Use another environment"
+            )
+        seen, self.response_periods = self._probe()
+        self.periods = tuple(dict.fromkeys([*self._core.timing, *seen]))
+        if decision_period is not None and decision_period not in self.periods:
             raise ValueError(
-                f"decision_period must be one of the environment's periods {list(self._core.timing)}; "
+                f"decision_period must be one of the environment's periods {list(self.periods)}; "
                 f"got {decision_period!r}"
             )
         self.decision_period = decision_period
-        self.periods = tuple(self._core.timing)
-        obs, act = self._core.observation_space, self._core.action_space
-        self.input_names = _channel_names(obs, int(obs.shape[0]), "input")
-        if hasattr(act, "n"):
-            self.kind = "classification"
-            self.output_names = _channel_names(act, int(act.n), "output")
-        else:
-            self.kind = "regression"
-            self.output_names = _channel_names(act, int(act.shape[0]), "output")
+        # replay needs neurogym's reward rule; a stand-in that only makes trials is scored by its ground truth
+        self.replays = callable(getattr(type(self._core), "_step", None)) and hasattr(self._core, "tmax")
 
     @property
     def timing(self) -> dict[str, Any]:
@@ -161,27 +237,71 @@ class NeurogymTask(Task, register=False):
     def __hash__(self) -> int:
         return id(self)
 
-    def _decision_bounds(self, start: Mapping[str, int], end: Mapping[str, int]) -> tuple[str, int, int]:
-        period = self.decision_period
-        if period is None:
-            period = "decision" if "decision" in start else max(end, key=lambda p: end[p])
-        if period not in start or end[period] <= start[period]:
+    def _probe(self) -> tuple[list[str], tuple[str, ...]]:
+        """Periods seen in probe trials, and those in which the ground truth leaves its resting value."""
+        self._core.seed(0)
+        seen: dict[str, int] = {}
+        moving: set[str] = set()
+        for _ in range(_N_PROBE):
+            self._layer.new_trial()
+            gt = np.asarray(self._core.gt)
+            rest = gt[0] if len(gt) else None
+            for p in self._core.start_ind:
+                s, e = int(self._core.start_ind[p]), int(self._core.end_ind[p])
+                seen.setdefault(p, s)
+                if rest is not None and e > s and np.any(gt[s:e] != rest):
+                    moving.add(p)
+        order = sorted(seen, key=lambda p: seen[p])
+        return order, tuple(p for p in order if p in moving)
+
+    def _decision_steps(self, start: Mapping[str, int], end: Mapping[str, int], n_steps: int) -> np.ndarray:
+        """The steps of the trial's decision period(s), as a bool (n_steps,) mask."""
+        if self.decision_period is not None:
+            periods = [self.decision_period]
+        elif "decision" in start:
+            periods = ["decision"]
+        else:
+            periods = [p for p in self.response_periods if p in start] or [max(end, key=lambda p: end[p])]
+        mask = np.zeros(n_steps, dtype=bool)
+        for p in periods:
+            if p in start:
+                mask[int(start[p]):int(end[p])] = True
+        if not mask.any():
             raise ValueError(
-                f"trial has no steps in decision period {period!r} (periods: {dict(start)}); "
+                f"trial has no steps in decision period(s) {periods} (periods: {dict(start)}); "
                 "pass decision_period= naming a non-empty period"
             )
-        return period, int(start[period]), int(end[period])
+        return mask
+
+    def _score(self, states: list[dict[str, Any]], outputs: np.ndarray) -> np.ndarray:
+        """neurogym's ``performance`` of every trial, (K, B), from outputs (K, T, B, O)."""
+        k_nets, _, n_b, _ = outputs.shape
+        dtype = getattr(self._core.action_space, "dtype", np.float32)
+        scores = np.zeros((k_nets, n_b))
+        for b, state in enumerate(states):
+            n_t = len(state["ob"])
+            for k in range(k_nets):
+                out = outputs[k, :n_t, b]
+                if self.kind == "classification":
+                    actions = [int(a) for a in out.argmax(axis=-1)]
+                else:
+                    actions = list(out.astype(dtype))
+                scores[k, b] = _replay(self._core, state, actions)
+        return scores
 
     def batch(self, batch_size: int, *, seed: int | np.random.Generator) -> TaskBatch:
         """Sample ``batch_size`` trials from the environment (reseeded from ``seed``)."""
         n = _check_batch_size(batch_size)
         self._core.seed(int(as_generator(seed).integers(2**31 - 1)))
-        obs, gts, rows, bounds = [], [], [], []
+        obs, gts, rows, bounds, states = [], [], [], [], []
         for i in range(n):
+            self._core.performance = 0  # a trial's performance is what its new_trial and steps set
             trial = self._layer.new_trial() or {}
+            if self.replays:
+                states.append(_snapshot(self._core))
             ob, gt = np.array(self._core.ob, dtype=np.float32), np.array(self._core.gt)
             start, end = dict(self._core.start_ind), dict(self._core.end_ind)
-            bounds.append(self._decision_bounds(start, end)[1:])
+            bounds.append(self._decision_steps(start, end, len(ob)))
             row = {"trial": i, **{k: _scalar(v) for k, v in trial.items() if _scalar(v) is not None}}
             row.update({"n_steps": len(ob), **{f"{p}_steps": end[p] - start[p] for p in start}})
             obs.append(ob)
@@ -195,11 +315,11 @@ class NeurogymTask(Task, register=False):
             y = np.zeros((n_t, n, len(self.output_names)), dtype=np.float32)
         valid = np.zeros((n_t, n), dtype=bool)
         decision = np.zeros((n_t, n), dtype=bool)
-        for b, (ob, gt, (s, e)) in enumerate(zip(obs, gts, bounds, strict=True)):
+        for b, (ob, gt, steps) in enumerate(zip(obs, gts, bounds, strict=True)):
             x[: len(ob), b] = ob
             y[: len(gt), b] = gt
             valid[: len(ob), b] = True
-            decision[s:e, b] = True
+            decision[: len(steps), b] = steps
         decision &= valid
         loss = decision if self.loss_on == "response" else valid
         return TaskBatch(
@@ -212,6 +332,7 @@ class NeurogymTask(Task, register=False):
             input_names=self.input_names,
             output_names=self.output_names,
             kind=self.kind,
+            scorer=functools.partial(self._score, states) if self.replays else None,
         )
 
 

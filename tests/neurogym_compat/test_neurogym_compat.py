@@ -29,7 +29,15 @@ if ngym is None:
         raise ImportError("CONN2RNN_REQUIRE_NEUROGYM=1 but neurogym is not installed in this environment")
     pytest.skip("neurogym not installed (run .ci/neurogym.sh)", allow_module_level=True)
 
-from conn2rnn.tasks import DelayMatchSample, GoNogo, PerceptualDecisionMaking, Task, accuracy, from_neurogym
+from conn2rnn.tasks import (
+    DelayMatchSample,
+    GoNogo,
+    PerceptualDecisionMaking,
+    Task,
+    accuracy,
+    from_neurogym,
+    trial_correct,
+)
 
 pytestmark = [
     pytest.mark.neurogym,
@@ -184,3 +192,101 @@ def test_adapter_env_object_round_trip():
     np.testing.assert_array_equal(a.inputs, b.inputs)
     np.testing.assert_array_equal(a.loss_mask, np.arange(a.n_steps)[:, None] < a.info.n_steps.to_numpy())
     assert a.n_steps == (300 + 500 + 1000 + 500 + 900) // 50
+
+
+# ----------------------------------------------------------------------------- scoring
+def _reference_performance(env_id: str, env_kwargs: dict, seed: int, actions: list[np.ndarray]) -> np.ndarray:
+    """neurogym's own per-trial ``performance``: its step loop, trial after trial, with ``actions``."""
+    from conn2rnn.tasks.base import as_generator
+
+    env = ngym.make(env_id, **env_kwargs).unwrapped
+    env.seed(int(as_generator(seed).integers(2**31 - 1)))  # as the adapter seeds a batch
+    env.performance = 0
+    env.new_trial()
+    env.t = env.t_ind = 0
+    perf = []
+    for trial_actions in actions:
+        for action in trial_actions:
+            info = env.step(int(action))[4]
+            if info["new_trial"]:
+                perf.append(info["performance"])
+                break
+        else:  # pragma: no cover - neurogym ends every trial by its last step
+            raise AssertionError("the trial did not end")
+    return np.asarray(perf, dtype=float)
+
+
+def _policies(batch, rng) -> dict[str, np.ndarray]:
+    """Per-step actions (T, B): the ground truth, always fixating, and random responders."""
+    t, b = batch.targets.shape
+    return {"ground truth": np.asarray(batch.targets), "fixate": np.zeros((t, b), dtype=int),
+            "random 5%": (rng.random((t, b)) < 0.05).astype(int) * rng.integers(1, batch.n_outputs, (t, b)),
+            "random 30%": (rng.random((t, b)) < 0.3).astype(int) * rng.integers(1, batch.n_outputs, (t, b))}
+
+
+ENVS = [("ReadySetGo-v0", {}), ("DelayMatchSampleDistractor1D-v0", {}),
+        ("PerceptualDecisionMaking-v0", {}), ("GoNogo-v0", {}), ("ContextDecisionMaking-v0", {}),
+        ("DelayMatchSample-v0", {})]
+
+
+@pytest.mark.parametrize(("env_id", "env_kwargs"), ENVS)
+@pytest.mark.parametrize("loss_on", ["response", "trial"])
+def test_adapter_accuracy_is_neurogyms_performance(env_id, env_kwargs, loss_on):
+    task = from_neurogym(env_id, loss_on=loss_on, **env_kwargs)
+    batch = task.batch(60, seed=4)
+    lengths = batch.info.n_steps.to_numpy()
+    rng = np.random.default_rng(0)
+    for name, actions in _policies(batch, rng).items():
+        logits = np.eye(batch.n_outputs)[actions]  # (T, B, O): the policy's action wins every step
+        ours = np.asarray(trial_correct(logits, batch), dtype=float)
+        theirs = _reference_performance(env_id, env_kwargs, 4, [actions[:n, b] for b, n in enumerate(lengths)])
+        if env_id == "GoNogo-v0":
+            # neurogym's step loop zeroes `performance` after new_trial, which sets a No-Go trial's to 1:
+            # there a withheld response (no reward lost, no fail) is the correct answer
+            nogo = batch.info.ground_truth.to_numpy() == 0
+            dec = np.asarray(batch.decision_mask)
+            responded = np.array([(actions[:n, b][dec[:n, b]] != 0).any() for b, n in enumerate(lengths)])
+            theirs = np.where(nogo, ~responded, theirs).astype(float)
+        np.testing.assert_array_equal(ours, theirs, err_msg=f"{env_id}, policy {name}")
+        assert accuracy(logits, batch) == pytest.approx(theirs.mean()), (env_id, name)
+    # the ground truth fed as logits is always correct; always fixating never is (No-Go trials aside)
+    assert accuracy(np.eye(batch.n_outputs)[batch.targets], batch) == 1.0
+    fixate = accuracy(np.eye(batch.n_outputs)[np.zeros_like(batch.targets)], batch)
+    expected = (batch.info.ground_truth == 0).mean() if env_id == "GoNogo-v0" else 0.0
+    assert fixate == pytest.approx(expected)
+
+
+def test_ensemble_outputs_are_scored_per_network():
+    task = from_neurogym("ReadySetGo-v0")
+    batch = task.batch(12, seed=0)
+    gt = np.eye(2)[batch.targets]
+    fix = np.eye(2)[np.zeros_like(batch.targets)]
+    both = np.stack([gt, fix], axis=1)  # (T, K, B, O)
+    np.testing.assert_array_equal(accuracy(both, batch), [1.0, 0.0])
+    np.testing.assert_array_equal(trial_correct(both, batch), np.stack([np.ones(12, bool), np.zeros(12, bool)]))
+
+
+def test_readysetgo_production_period():
+    task = from_neurogym("ReadySetGo-v0", decision_period="production")  # added per trial, not in env.timing
+    assert "production" in task.periods and task.response_periods == ("production",)
+    batch = task.batch(10, seed=1)
+    for b in range(10):
+        row = batch.info.iloc[b]  # production is the last period: the readout runs to the trial's end
+        np.testing.assert_array_equal(np.flatnonzero(batch.decision_mask[:, b]),
+                                      np.arange(row.n_steps - row.production_steps, row.n_steps))
+        assert batch.targets[:, b][batch.decision_mask[:, b]].sum() == 1  # the one-step "go" pulse
+    assert from_neurogym("ReadySetGo-v0").batch(10, seed=1).decision_mask.tolist() == batch.decision_mask.tolist()
+    with pytest.raises(ValueError, match="decision_period must be one of"):
+        from_neurogym("ReadySetGo-v0", decision_period="nope")
+
+
+def test_distractor_dms_reads_out_every_test_period():
+    task = from_neurogym("DelayMatchSampleDistractor1D-v0")
+    assert task.response_periods == ("test1", "test2", "test3")
+    batch = task.batch(8, seed=0)
+    for b in range(8):
+        row = batch.info.iloc[b]
+        steps = np.flatnonzero(batch.decision_mask[:, b])
+        assert steps.size == row.test1_steps + row.test2_steps + row.test3_steps
+        # the match, wherever it comes, is inside the readout
+        assert set(np.flatnonzero(batch.targets[:, b] == 1)) <= set(steps)
