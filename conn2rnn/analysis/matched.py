@@ -48,7 +48,8 @@ def parse_run_id(run_id: str) -> dict[str, Any]:
 
 def snapshot_measures(folder: str | Path, *, density: float = 0.1, steps: Sequence[int] | None = None,
                       degree_null_steps: Sequence[int] | None = None, n_null: int = 5, itr: int = 5,
-                      distance: np.ndarray | None = None, seed: int = 0) -> pd.DataFrame:
+                      distance: np.ndarray | None = None, seed: int = 0,
+                      group: str = "*") -> pd.DataFrame:
     """The paper's topology of every recorded weight snapshot of a sweep.
 
     Reads ``groups/*/snapshots.npz`` and ``snapshots.csv`` under ``folder`` (a
@@ -71,6 +72,8 @@ def snapshot_measures(folder: str | Path, *, density: float = 0.1, steps: Sequen
     distance : (N, N) ndarray, optional
         Distances for ``wiring_cost = sum |w_ij| d_ij`` (default: none, NaN).
     seed : int
+    group : str
+        Group id (a glob pattern) to measure; default every group.
 
     Returns
     -------
@@ -80,7 +83,7 @@ def snapshot_measures(folder: str | Path, *, density: float = 0.1, steps: Sequen
         (``sigma_degree_preserving`` NaN off ``degree_null_steps``), ``wiring_cost``.
     """
     folder = Path(folder)
-    files = sorted(folder.glob("groups/*/snapshots.npz"))
+    files = sorted(folder.glob(f"groups/{group}/snapshots.npz"))
     if not files:
         raise FileNotFoundError(f"no groups/*/snapshots.npz under {folder}; run a spec with "
                                 "training.snapshot_steps first")
