@@ -96,11 +96,22 @@ def _run_and_report(spec, args: argparse.Namespace) -> int:
     from .experiments.report import markdown_table
     from .experiments.store import check_folder_name
 
+    from .experiments import check_output_folder
+    from .experiments.runners import check_run_options
+    from .fitting.training import resolve_device
+
+    # everything is checked before anything is written or expanded
+    spec.validate()
+    check_run_options(args.runner, args.workers, args.scheduler)
+    if args.device is not None:
+        resolve_device(args.device, "cpu")
     out = Path(args.out) if args.out else Path(check_folder_name(spec.name, "the spec's name"))
-    print(f"{spec.name}: {len(spec.groups())} run groups -> {out}/ (re-run the same command to resume)")
+    check_output_folder(out)
+    ids = [g.group_id for g in spec.groups()]
+    print(f"{spec.name}: {len(ids)} run groups -> {out}/ (re-run the same command to resume)")
     results = run_experiment(spec, out, runner=args.runner, n_workers=args.workers,
                              scheduler=args.scheduler, overwrite=args.overwrite, device=args.device)
-    summary = summarize(results)
+    summary = summarize(results[results.group_id.isin(ids)])  # not groups of an earlier spec
     cols = ["task", "regime", "n_networks", "accuracy", "trials_to_criterion", "n_int_defined", "int_rho",
             "int_rho_untrained", "frac_int_significant", "n_int_diverged", "modularity_q"]
     print(markdown_table(summary[[c for c in cols if c in summary.columns]]))

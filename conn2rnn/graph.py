@@ -332,7 +332,12 @@ class BrainGraph:
 
     # -------------------------------------------------------------- selection
     def _as_indices(self, nodes: Any, name: str) -> np.ndarray:
+        if isinstance(nodes, (str, bytes)):
+            nodes = [nodes]  # one region name
         arr = np.asarray(nodes)
+        if arr.size == 0 and arr.dtype != bool:
+            raise ValueError(f"{name} is empty; pass the regions to keep as int indices, region names "
+                             f"or an ({self.n_nodes},) bool mask, with at least one region")
         if arr.dtype == bool:
             if arr.shape != (self.n_nodes,):
                 raise ValueError(f"{name} as a mask must have shape ({self.n_nodes},); got {arr.shape}")
@@ -342,7 +347,7 @@ class BrainGraph:
             missing = [str(a) for a in arr.ravel() if a not in lookup]
             if missing:
                 raise ValueError(f"{name}: unknown region name(s) {missing[:5]}")
-            return np.array(sorted(lookup[a] for a in arr.ravel()), dtype=int)
+            return np.array(sorted({lookup[a] for a in arr.ravel()}), dtype=int)
         if arr.dtype.kind not in "iu":
             raise TypeError(f"{name} must be int indices, region names or a bool mask; got {arr.dtype}")
         idx = np.unique(arr.ravel())

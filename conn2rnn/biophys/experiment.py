@@ -38,6 +38,7 @@ __all__ = [
     "PAPER_ERRORS",
     "brc_group",
     "brc_objective",
+    "check_run",
     "load_spec",
     "run_protocol",
     "search_space",
@@ -175,6 +176,9 @@ def shipped_spec_path(spec: str | Path) -> Path:
     path = Path(spec)
     if path.is_file():
         return path
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; expected a biophysical spec .toml file (or a shipped "
+                                "spec's name, e.g. brc_working_memory)")
     shipped = Path(str(resources.files("conn2rnn") / "specs" / "biophys"))
     candidate = shipped / f"{spec}.toml"
     if candidate.is_file():
@@ -183,21 +187,127 @@ def shipped_spec_path(spec: str | Path) -> Path:
     raise FileNotFoundError(f"spec {spec!r} is neither a file nor a shipped biophysical spec ({', '.join(names)})")
 
 
-def load_spec(path: str | Path) -> dict[str, Any]:
-    """Read ``[run]`` of a TOML spec, filling defaults; unknown keys and conditions raise."""
-    path = Path(path)
-    spec = _toml.loads(path.read_text(), what=f"spec {path}")
-    run = dict(spec.get("run", {}))
-    unknown = sorted(set(run) - set(_RUN_DEFAULTS))
+_SEED_MAX = 2**31 - 1  # the samplers' numpy seeds are 32-bit; the final evaluation adds 10_000
+_AT_LEAST = {"n_rounds": 1, "n_proposals": 1, "n_repeats": 2, "eval_repeats": 2}
+_WHY = {"n_repeats": " (the error holds each repeat out in turn, so it needs 2)",
+        "eval_repeats": " (the final score holds each repeat out in turn, so it needs 2)"}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_run(run: Any, where: str = "[run]") -> dict[str, Any]:
+    """Validate the ``[run]`` settings of a spec and fill the defaults; every problem in one error.
+
+    Parameters
+    ----------
+    run : mapping
+        ``conditions`` (non-empty list of :data:`CONDITIONS` keys), ``seeds``
+        (non-empty list of distinct ints in ``[0, 2**31 - 1]``), ``n_rounds`` and
+        ``n_proposals`` (ints >= 1), ``n_repeats`` and ``eval_repeats`` (ints >= 2),
+        ``dt`` (ms, in ``(0, 0.1]``), ``dtype`` (``"float64"`` or ``"float32"``),
+        ``sampler`` (:data:`conn2rnn.fitting.search.SAMPLERS`).
+    where : str
+        Where the settings come from, for the message.
+
+    Returns
+    -------
+    dict
+        Every key of the protocol, defaults filled in.
+
+    Raises
+    ------
+    ValueError
+        Listing every problem on one line, before anything is simulated.
+    """
+    from ..fitting.search import SAMPLERS
+    from .engine import MAX_DT_MS
+
+    if not isinstance(run, Mapping):
+        raise ValueError(f"{where} must be a table of settings; got {type(run).__name__}")
+    problems = []
+    unknown = sorted(set(run) - set(_RUN_DEFAULTS), key=str)
     if unknown:
-        raise ValueError(f"unknown key(s) {unknown} in [run] of {path}; valid keys: {sorted(_RUN_DEFAULTS)}")
-    out = {**_RUN_DEFAULTS, **run}
-    bad = [c for c in out["conditions"] if c not in CONDITIONS]
-    if bad:
-        raise ValueError(f"unknown condition(s) {bad} in {path}; choose from {list(CONDITIONS)}")
+        problems.append(f"unknown key(s) {unknown} (valid keys: {', '.join(_RUN_DEFAULTS)})")
+    out = {**_RUN_DEFAULTS, **{k: v for k, v in run.items() if k in _RUN_DEFAULTS}}
+    conds, seeds = out["conditions"], out["seeds"]
+    if isinstance(conds, str) or not isinstance(conds, (list, tuple)):
+        problems.append(f"conditions must be a list of condition names, e.g. [\"NMDA_soma\"]; got {conds!r}")
+    elif not conds:
+        problems.append(f"conditions is empty, so nothing would run; name at least one of {list(CONDITIONS)}")
+    else:
+        bad = [c for c in conds if c not in CONDITIONS]
+        if bad:
+            problems.append(f"unknown condition(s) {bad}; choose from {list(CONDITIONS)}")
+        elif len(set(conds)) != len(conds):
+            problems.append(f"conditions has duplicates: {list(conds)}")
+    if isinstance(seeds, str) or not isinstance(seeds, (list, tuple)):
+        problems.append(f"seeds must be a list of integers, e.g. [0, 1, 2]; got {seeds!r}")
+    elif not seeds:
+        problems.append("seeds is empty, so nothing would run; give at least one seed, e.g. [0]")
+    elif not all(_is_int(x) and 0 <= x <= _SEED_MAX for x in seeds):
+        problems.append(f"seeds must be integers in [0, 2**31 - 1]; got {list(seeds)}")
+    elif len(set(seeds)) != len(seeds):
+        problems.append(f"seeds has duplicates: {list(seeds)}")
+    for key, low in _AT_LEAST.items():
+        if not _is_int(out[key]) or out[key] < low:
+            problems.append(f"{key} must be an integer >= {low}{_WHY.get(key, '')}; got {out[key]!r}")
+    dt = out["dt"]
+    if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not 0 < dt <= MAX_DT_MS:
+        problems.append(f"dt must be a step in ms in (0, {MAX_DT_MS:g}] (0.025 is the paper's); got {dt!r}")
     if out["dtype"] not in ("float64", "float32"):
-        raise ValueError(f"dtype must be 'float64' or 'float32'; got {out['dtype']!r}")
+        problems.append(f"dtype must be 'float64' or 'float32'; got {out['dtype']!r}")
+    if out["sampler"] not in SAMPLERS:
+        problems.append(f"sampler must be one of {list(SAMPLERS)}; got {out['sampler']!r}")
+    if problems:
+        raise ValueError(f"{where}: " + "; ".join(problems))
+    out["conditions"], out["seeds"] = list(conds), [int(x) for x in seeds]
+    out["dt"] = float(dt)
     return out
+
+
+def load_spec(path: str | Path) -> dict[str, Any]:
+    """Read and validate the ``[run]`` table of a TOML spec (see :func:`check_run`).
+
+    A file without a ``[run]`` table is refused: the defaults are the paper's full
+    protocol (hours of simulation), which should never start by mistake.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; expected a biophysical spec .toml file (or a shipped "
+                                "spec's name, e.g. brc_working_memory)")
+    spec = _toml.loads(path.read_text(), what=f"spec {path}")
+    if "run" not in spec:
+        raise ValueError(f"{path} has no [run] table; a biophysical spec states its protocol there (conditions, "
+                         "seeds, n_rounds, ...), and without it the full default protocol (hours) would start. "
+                         f"Copy the shipped spec {shipped_spec_path('brc_working_memory')} and edit it")
+    other = sorted(set(spec) - {"run"})
+    if other:
+        raise ValueError(f"{path}: unknown table(s) or key(s) {other} beside [run]; a biophysical spec has only [run]")
+    return check_run(spec["run"], f"[run] of {path}")
+
+
+def _check_store_spec(store: Any, cfg: Mapping[str, Any]) -> None:
+    """Refuse a store whose groups were made by another protocol (they are named by condition and seed only)."""
+    text = store.read_spec()
+    if text is not None:
+        old = _toml.loads(text, what=f"{store.spec_path}").get("run", {})
+        diff = sorted(k for k in set(old) | set(cfg) if old.get(k) != cfg.get(k))
+    else:  # a store written before specs were kept: compare with its first search's settings
+        diff = []
+        for path in sorted(store.root.glob("groups/*/search/search.json"))[:1]:
+            data = json.loads(path.read_text())
+            ctx = data.get("context", {})
+            seen = {"n_proposals": data.get("n_proposals"), "sampler": data.get("sampler"),
+                    "n_repeats": ctx.get("n_repeats"), "dt": ctx.get("dt"), "dtype": ctx.get("dtype")}
+            diff = sorted(k for k, v in seen.items() if v is not None and v != cfg[k])
+    # another list of conditions or seeds only adds or leaves out groups; every other setting changes them
+    diff = [k for k in diff if k not in ("conditions", "seeds")]
+    if diff:
+        raise FileExistsError(f"{store.root} holds groups of a different protocol (it differs in {diff}); its "
+                              "groups are named by condition and seed only, so they would be mixed with this "
+                              "spec's. Use a new --out folder, or the spec that made this one")
 
 
 def run_protocol(spec: Mapping[str, Any] | str | Path, outdir: str | Path, *, runner: str = "serial",
@@ -205,11 +315,18 @@ def run_protocol(spec: Mapping[str, Any] | str | Path, outdir: str | Path, *, ru
     """Run (or resume) every (condition, seed) group of a spec into ``outdir``; returns the results table.
 
     The four cue conditions of the 2 x 2 table run first for every seed, then the variants.
+    Everything is checked before anything is written or simulated: the spec
+    (:func:`check_run`), the runner's options, the output folder (a folder that is
+    not a result store must be new or empty) and, for an existing store, that its
+    groups were made by the same protocol (the store keeps its spec in ``spec.toml``).
     """
-    from ..experiments.runners import run_groups
+    from ..experiments.folders import check_output_folder
+    from ..experiments.runners import check_run_options, run_groups
     from ..experiments.store import ResultStore
 
-    cfg = load_spec(spec) if isinstance(spec, (str, Path)) else {**_RUN_DEFAULTS, **dict(spec)}
+    cfg = load_spec(spec) if isinstance(spec, (str, Path)) else check_run(spec, "spec")
+    check_run_options(runner, n_workers)
+    check_output_folder(outdir)
     keys = ("n_rounds", "n_proposals", "n_repeats", "eval_repeats", "dt", "dtype", "sampler")
     main = [c for c in cfg["conditions"] if c in _MAIN]
     variants = [c for c in cfg["conditions"] if c not in _MAIN]
@@ -218,4 +335,7 @@ def run_protocol(spec: Mapping[str, Any] | str | Path, outdir: str | Path, *, ru
                "seed": int(seed), **{k: cfg[k] for k in keys}}
               for block in (main, variants) for seed in cfg["seeds"] for cond in block]
     store = ResultStore(outdir)
-    return run_groups(groups, brc_group, store, runner=runner, n_workers=n_workers, progress=progress)
+    with store.lock():
+        _check_store_spec(store, cfg)
+        store.write_spec(_toml.dumps({"run": cfg}), overwrite=True)
+        return run_groups(groups, brc_group, store, runner=runner, n_workers=n_workers, progress=progress)

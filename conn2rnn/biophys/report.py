@@ -238,14 +238,20 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     store_root = Path(store_root)
     if not (store_root / "manifest.json").exists() and not (store_root / "groups").is_dir():
         raise FileNotFoundError(f"{store_root} is not a result store written by run_protocol")
-    store = ResultStore(store_root)
-    results = store.results()
+    store = ResultStore(store_root, create=False)
+    groups, incomplete = _spec_groups(store)
+    if groups is not None and not groups:
+        raise ValueError(f"{store_root} holds no completed group of its spec yet; run it first "
+                         f"(conn2rnn brc run {store.spec_path} --out {store_root})")
+    results = store.results(groups)  # the groups of the store's spec only, checked against the manifest
+    if results.empty:
+        raise ValueError(f"{store_root} holds no completed group yet; run the protocol first")
     summary = summarise(results)
     docs_dir = Path(docs_dir)
     figdir = docs_dir / name
     figdir.mkdir(parents=True, exist_ok=True)
     summary.to_csv(figdir / "summary.csv", index=False, float_format="%.4g")
-    curves = store.curves()
+    curves = store.curves(groups)
     figures = _figures(store, results, summary, curves, figdir)
     rho, p = _ordering(summary)
     proto = _protocol(store_root)
@@ -260,12 +266,39 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     diag["ceiling"].to_csv(figdir / "readout_ceiling.csv", index=False, float_format="%.4g")
     diag["encoding"].to_csv(figdir / "cue_encoding.csv", index=False, float_format="%.4g")
     search_lines, search_totals = _search_lines(store, results, figdir, name)
-    context = {"name": name, "pending": pending, "diagnostics": _diagnostic_lines(diag, summary, name),
+    context = {"name": name, "pending": pending, "incomplete": incomplete, "diagnostics": _diagnostic_lines(diag, summary, name),
                "eval_repeats": diag["n_repeats"], "searches": search_lines, "search_totals": search_totals,
                "sibling": _NAME if name != _NAME and (docs_dir / f"{_NAME}.md").is_file() else None}
     md.write_text(_markdown(summary, proto, n_rounds, rho, p, figures, _round_seconds(store_root), dt_table,
                             near_chance, context))
     return md
+
+
+def _spec_groups(store: Any) -> tuple[list[str] | None, str | None]:
+    """The completed groups of the store's spec (None: a store without spec.toml, all of them),
+    and a sentence when only some of the spec's groups are complete or others are stored."""
+    import warnings
+
+    from .. import _toml
+    from .experiment import check_run
+
+    text = store.read_spec()
+    if text is None:
+        return None, None
+    cfg = check_run(_toml.loads(text, what=str(store.spec_path)).get("run", {}), f"[run] of {store.spec_path}")
+    ids = [f"{c}-seed{s}" for s in cfg["seeds"] for c in cfg["conditions"]]
+    done = store.completed()
+    groups = [g for g in ids if g in done]
+    notes = []
+    if len(groups) < len(ids):
+        notes.append(f"**Incomplete:** {len(groups)} of {len(ids)} (condition, seed) groups of the spec are "
+                     "complete; every number below covers those groups only.")
+    other = sorted(done - set(ids))
+    if other:
+        notes.append(f"{len(other)} stored group(s) are not in the spec's conditions and seeds and are left out.")
+    for note in notes:
+        warnings.warn(f"{store.root}: {note.replace('**', '')}", UserWarning, stacklevel=3)
+    return groups, " ".join(notes) or None
 
 
 def _diagnostics(store: Any, results: pd.DataFrame, proto: dict) -> dict[str, Any]:
@@ -537,6 +570,7 @@ def _markdown(summary: pd.DataFrame, proto: dict, n_rounds: int, rho: float, p: 
         "",
         *_selection_lines(summary, proto, n_rounds, context.get("eval_repeats")),
         *context.get("searches", []),
+        *([context["incomplete"], ""] if context.get("incomplete") else []),
         *([f"Not included: group(s) {', '.join(context['pending'])} had started but were not complete in "
            "the store when this was written.", ""] if context.get("pending") else []),
         "## What reproduces and what does not",

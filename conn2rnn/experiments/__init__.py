@@ -19,7 +19,8 @@ import pandas as pd
 from .execute import ANALYSES, AnalysisContext, execute_group
 from .groups import ReservoirGroup, RunGroup, TrainableGroup, group_from_dict
 from .report import summarize, write_report
-from .runners import RUNNERS, SweepError, run_groups
+from .folders import check_output_folder, open_experiment
+from .runners import RUNNERS, SweepError, check_run_options, run_groups
 from .spec import (
     AnalysisSpec,
     ExperimentSpec,
@@ -34,8 +35,8 @@ from .store import ResultStore
 __all__ = [
     "ANALYSES", "RUNNERS", "AnalysisContext", "AnalysisSpec", "ExperimentSpec", "GraphSpec", "ModelSpec",
     "ReservoirGroup", "ResultStore", "RunGroup", "SpecError", "SweepError", "TrainableGroup", "TrainingSpec",
-    "execute_group", "group_from_dict", "run_experiment", "run_groups", "shipped_specs", "summarize",
-    "write_report",
+    "check_output_folder", "execute_group", "group_from_dict", "open_experiment", "run_experiment", "run_groups",
+    "shipped_specs", "summarize", "write_report",
 ]
 
 
@@ -71,8 +72,22 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, runner: str = "loca
     ------
     SpecError
         If :meth:`ExperimentSpec.validate` finds problems (nothing is written then).
+    ValueError
+        For bad runner options or a device this machine lacks (nothing is written).
+    FileExistsError
+        When ``out`` holds files that are not a conn2rnn experiment's, or a
+        different spec without ``overwrite`` (nothing is written).
     """
+    if not isinstance(spec, ExperimentSpec):
+        raise TypeError(f"spec must be an ExperimentSpec (ExperimentSpec.load(path)); got {type(spec).__name__}")
+    # every check before anything is written: the spec, the runner's options, the device, the folder
     spec.validate()
+    check_run_options(runner, n_workers, scheduler)
+    if device is not None:
+        from ..fitting.training import resolve_device
+
+        resolve_device(device, "cpu")
+    check_output_folder(out, "out")
     store = ResultStore(Path(out))
     with store.lock():  # one lock from checking the spec to the last group recorded
         store.write_spec(spec.to_toml(), overwrite=overwrite)

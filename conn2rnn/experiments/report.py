@@ -19,8 +19,9 @@ import pandas as pd
 from .. import plotting
 from ..analysis.int_validation import recovery_self_test
 from ..analysis.maps import compare_maps, compare_regimes
+from .folders import open_experiment
 from .spec import ExperimentSpec
-from .store import ResultStore
+from .store import ResultStore, read_table
 
 __all__ = ["recovery_line", "stored_tables", "summarize", "write_report"]
 
@@ -109,14 +110,15 @@ def stored_tables(store: ResultStore, artifact: str, groups: Any = None, **read_
     frames = []
     for gid in sorted(store.completed() if groups is None else store.completed() & set(groups)):
         if artifact in store.entry(gid)["artifacts"]:
-            frames.append(pd.read_csv(store.artifact_path(gid, artifact), **read_csv))
+            frames.append(read_table(store.artifact_path(gid, artifact), **read_csv))
     return frames
 
 
 def _mean_int_map(store: ResultStore, results: pd.DataFrame, regime: str, task: str) -> pd.Series | None:
-    runs = set(results.loc[(results.regime == regime) & (results.task == task), "run_id"])
+    part = results.loc[(results.regime == regime) & (results.task == task)]
+    runs = set(part.run_id)
     maps = [frame[[c for c in frame.columns if c in runs]]
-            for frame in stored_tables(store, "int_maps", index_col="region")]
+            for frame in stored_tables(store, "int_maps", set(part.group_id), index_col="region")]
     maps = [m for m in maps if m.shape[1]]
     if not maps:
         return None
@@ -156,25 +158,34 @@ def write_report(root: str | Path, *, title: str | None = None) -> Path:
     -------
     Path
         The report file.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``root`` does not exist or holds no ``spec.toml`` (nothing is created).
+    IncompleteGroupError
+        When a group's stored files were changed since they were recorded.
+
+    Notes
+    -----
+    Only the groups of the folder's current spec are read (see
+    :func:`~conn2rnn.experiments.folders.open_experiment`); a partial sweep is
+    reported as such, at the top of the report and as a warning.
     """
-    root = Path(root)
-    store = ResultStore(root)
-    spec_path = root / "spec.toml"
-    if not spec_path.is_file():
-        raise FileNotFoundError(f"{root} has no spec.toml; is it an experiment folder?")
-    spec = ExperimentSpec.load(spec_path)
-    results = store.results()
-    if results.empty:
-        raise ValueError(f"{root} holds no completed runs yet; run the experiment first")
-    curves = store.curves()
+    experiment = open_experiment(root, command="report")
+    root, store, spec = experiment.root, experiment.store, experiment.spec
+    results, curves = experiment.results, experiment.curves
     figures = root / "figures"
     figures.mkdir(exist_ok=True)
     summary = summarize(results)
     summary.to_csv(root / "summary.csv", index=False)
     notes: list[str | None] = []
     lines = [f"# {title or spec.name}", ""]
-    lines += ["Every number below is computed from `results.csv` in this folder; figures are in "
-              "`figures/`.", "", "## Summary", "", markdown_table(summary), ""]
+    for note in experiment.notes():
+        lines += [note, ""]
+    lines += [f"Every number below is computed from the stored results of the {len(experiment.completed)} "
+              "complete run group(s) of this folder's spec; figures are in `figures/`.", "",
+              "## Summary", "", markdown_table(summary), ""]
 
     for task in spec.tasks:
         sub = results[results.task == task]

@@ -329,6 +329,31 @@ def _progress(total: int, initial: int, enabled: bool) -> Any:
                 disable=not enabled, dynamic_ncols=True)
 
 
+def check_run_options(runner: Any, n_workers: Any = None, scheduler: Any = None) -> None:
+    """Check a runner's options before anything is written (see :func:`run_groups`).
+
+    Raises
+    ------
+    ValueError
+        An unknown runner, ``n_workers`` that is not a positive integer, or options
+        that do not go together (``scheduler`` without 'dask', workers with 'serial').
+    """
+    if runner not in RUNNERS:
+        raise ValueError(f"unknown runner {runner!r}; valid runners: {list(RUNNERS)}")
+    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int)
+                                  or n_workers < 1):
+        raise ValueError(f"n_workers must be a positive integer or None (--workers; default one per "
+                         f"core); got {n_workers!r}")
+    if runner == "serial" and n_workers not in (None, 1):
+        raise ValueError(f"runner='serial' runs in this process; n_workers must be None or 1, "
+                         f"got {n_workers}; use runner='local' for parallel workers")
+    if scheduler is not None and runner != "dask":
+        raise ValueError(f"scheduler is only used by runner='dask'; got runner={runner!r}")
+    if scheduler is not None and n_workers is not None:
+        raise ValueError("n_workers only sizes the default LocalCluster; with a scheduler, scale "
+                         "the cluster itself (cluster.scale(n))")
+
+
 def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: ResultStore, *,
                runner: str = "local", n_workers: int | None = None,
                scheduler: Any = None, progress: bool = True) -> pd.DataFrame:
@@ -404,23 +429,11 @@ def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: Res
     results, which are recorded here one at a time, each atomically. Killing the
     sweep at any moment loses only the groups in flight.
     """
-    if runner not in RUNNERS:
-        raise ValueError(f"unknown runner {runner!r}; valid runners: {list(RUNNERS)}")
+    check_run_options(runner, n_workers, scheduler)
     if not callable(executor):
         raise TypeError(f"executor must be callable(group, *, workdir); got {type(executor).__name__}")
     if not isinstance(store, ResultStore):
         raise TypeError(f"store must be a ResultStore; got {type(store).__name__}")
-    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int)
-                                  or n_workers < 1):
-        raise ValueError(f"n_workers must be a positive integer or None; got {n_workers!r}")
-    if runner == "serial" and n_workers not in (None, 1):
-        raise ValueError(f"runner='serial' runs in this process; n_workers must be None or 1, "
-                         f"got {n_workers}; use runner='local' for parallel workers")
-    if scheduler is not None and runner != "dask":
-        raise ValueError(f"scheduler is only used by runner='dask'; got runner={runner!r}")
-    if scheduler is not None and n_workers is not None:
-        raise ValueError("n_workers only sizes the default LocalCluster; with a scheduler, scale "
-                         "the cluster itself (cluster.scale(n))")
     groups = _check_groups(groups)
     if runner == "dask":
         _import_dask()

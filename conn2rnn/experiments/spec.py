@@ -38,7 +38,7 @@ from ..analysis.timescales import METHODS as INT_ESTIMATORS
 from ..datasets import ATLASES, MAPS
 from ..fitting.pruning import Pruning
 from ..fitting.schedules import schedule_from_dict
-from ..fitting.training import train
+from ..fitting.training import SCHEDULABLE, train
 from ..graph import BrainGraph
 from ..models import ACTIVATIONS, INITS
 from ..nulls import CONNECTOME_NULLS
@@ -54,6 +54,10 @@ HEMISPHERES = {"both": None, "left": "L", "right": "R"}
 INT_ROUTES = ("raw", "bold")
 INT_NULLS = ("spin", "surrogate", "none")
 INT_CONTROLS = ("untrained",)
+#: Upper bounds of what one spec may expand to (a typo such as n_seeds = 1000000000 is refused).
+MAX_SEEDS = 100_000
+MAX_RUNS = 1_000_000
+MAX_SEED = 2**63 - 1
 
 
 class _Section:
@@ -89,13 +93,15 @@ def _build_section(cls: type, data: Any, problems: Problems | None) -> Any:
         own.add("", f"must be a table; got {type(data).__name__}")
     else:
         valid = [f.name for f in dataclasses.fields(cls)]
-        for key in sorted(set(data) - set(valid)):
-            own.add(key, f"unknown key; valid keys: {', '.join(valid)}")
-    if not own.items:
-        try:
-            return cls(**data)
+        for key in sorted(set(data) - set(valid), key=str):
+            own.add(str(key), f"unknown key; valid keys: {', '.join(valid)}")
+        try:  # the known keys' values are checked too, so every problem is listed at once
+            built = cls(**{k: v for k, v in data.items() if k in valid})
         except SpecError as exc:
             own.extend(exc)
+        else:
+            if not own.items:
+                return built
     if problems is None:
         own.raise_if_any()
     problems.extend(own)
@@ -198,6 +204,12 @@ class TrainingSpec(_Section):
             p.add("schedules", "must be a table of name = {kind = ..., ...}")
         else:
             for name, value in self.schedules.items():
+                if name not in SCHEDULABLE:
+                    p.add(f"schedules.{name}", f"unknown schedule {name!r}; valid: {', '.join(SCHEDULABLE)}")
+                    continue
+                if not isinstance(value, Mapping):
+                    p.add(f"schedules.{name}", f"must be a table {{kind = ..., ...}}; got {value!r}")
+                    continue
                 try:
                     schedule_from_dict(dict(value))
                 except (TypeError, ValueError) as exc:
@@ -262,8 +274,7 @@ class ModelSpec(_Section):
         for name in ("learn_tau", "learn_gain"):
             if not isinstance(getattr(self, name), bool):
                 p.add(name, f"must be true or false; got {getattr(self, name)!r}")
-        if self.tau_max is not None:
-            p.number("tau_max", self.tau_max, low=0, low_open=True)
+        tau_max_ok = self.tau_max is not None and p.number("tau_max", self.tau_max, low=0, low_open=True)
         if self.node_gain is not None and not isinstance(self.node_gain, str):
             p.number("node_gain", self.node_gain, low=0)
         gr = self.gain_range
@@ -285,6 +296,7 @@ class ModelSpec(_Section):
                 p.add("tau_range", f"low must be >= model.dt = {self.dt:g} ms; got {tr[0]:g}")
         if not isinstance(self.tau_map, str):
             p.add("tau_map", f"must be 'gradient' or a map name; got {self.tau_map!r}")
+        self._check_learn_tau(p, dt_ok, tau_max_ok)
         p.choice("activation", self.activation, ACTIVATIONS)
         p.choice("init", self.init, INITS)
         p.number("gain", self.gain, low=0, low_open=True)
@@ -294,6 +306,25 @@ class ModelSpec(_Section):
         p.number("input_scaling", self.input_scaling, low=0, low_open=True)
         p.integer("reservoir_train_trials", self.reservoir_train_trials, low=2)
         p.integer("reservoir_test_trials", self.reservoir_test_trials, low=1)
+
+    def _check_learn_tau(self, p: Problems, dt_ok: bool, tau_max_ok: bool) -> None:
+        """Learnable time constants live strictly inside (dt, tau_max) (see BioRNN)."""
+        if self.tau_max is not None and self.learn_tau is False:
+            p.add("tau_max", "bounds learnable time constants only; set learn_tau = true or drop tau_max")
+        if self.learn_tau is not True or not dt_ok:
+            return
+        low, high = (self.tau_range if isinstance(self.tau_range, tuple) and len(self.tau_range) == 2
+                     else (self.tau, self.tau))
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
+            return  # reported above
+        if low <= self.dt:
+            p.add("learn_tau", f"learnable time constants must be > model.dt = {self.dt:g} ms; the smallest "
+                               f"tau is {low:g} ms: raise tau (or tau_range) above dt")
+        if tau_max_ok and self.tau_max <= self.dt:
+            p.add("tau_max", f"must be > model.dt = {self.dt:g} ms (learnable tau lie in (dt, tau_max)); "
+                             f"got {self.tau_max:g}")
+        elif tau_max_ok and self.tau_max <= high:
+            p.add("tau_max", f"must be > the largest initial tau ({high:g} ms); got {self.tau_max:g}")
 
     def tau_arg(self) -> Any:
         """``tau`` as :meth:`BioRNN.from_graph` takes it: a number or a map name."""
@@ -470,8 +501,14 @@ class ExperimentSpec(_Section):
                     p.add(f"task_options.{name}.dt", "set the step with model.dt, which all tasks share")
         p.names("reservoirs", self.reservoirs, CONNECTOME_NULLS.names())
         p.names("analyses", self.analyses, _analyses())
-        p.integer("n_seeds", self.n_seeds, low=1)
-        p.integer("seed_offset", self.seed_offset, low=0)
+        seeds_ok = p.integer("n_seeds", self.n_seeds, low=1)
+        if seeds_ok and self.n_seeds > MAX_SEEDS:
+            p.add("n_seeds", f"must be <= {MAX_SEEDS:,} (networks per regime and strength); got {self.n_seeds:,}")
+            seeds_ok = False
+        if p.integer("seed_offset", self.seed_offset, low=0) and seeds_ok \
+                and self.seed_offset + self.n_seeds - 1 > MAX_SEED:
+            p.add("seed_offset", f"the last seed, seed_offset + n_seeds - 1 = {self.seed_offset + self.n_seeds - 1}, "
+                                 f"must be <= 2**63 - 1 (seeds are 64-bit integers); lower seed_offset")
         p.integer("max_ensemble", self.max_ensemble, low=1)
         if not isinstance(self.custom_regimes, Mapping) or not all(
                 isinstance(v, Mapping) for v in self.custom_regimes.values()):
@@ -487,6 +524,17 @@ class ExperimentSpec(_Section):
                 except (TypeError, ValueError) as exc:
                     p.add("regimes" if name in self.regimes else "reservoir_regime", str(exc))
         self._check_strengths(p)
+        if not p.items:
+            self._check_size(p)
+
+    def _check_size(self, p: Problems) -> None:
+        """Bound the networks a spec expands to, before anything is expanded."""
+        cells = sum(len(self.strengths.get(r, (0,))) for r in self.regimes) + len(self.reservoirs)
+        n_runs = len(self.tasks) * cells * self.n_seeds
+        if n_runs > MAX_RUNS:
+            p.add("n_seeds", f"the spec expands to {n_runs:,} networks ({len(self.tasks)} task(s) x {cells} "
+                             f"regime/strength/reservoir cell(s) x {self.n_seeds:,} seeds), more than the "
+                             f"{MAX_RUNS:,} one spec may hold; lower n_seeds or split the sweep into several specs")
 
     def _check_strengths(self, p: Problems) -> None:
         if not isinstance(self.strengths, Mapping):
@@ -592,6 +640,13 @@ class ExperimentSpec(_Section):
                 regime_tau(self.regime(name), graph, self.seeds()[:1])
             except Exception as exc:
                 p.add("regimes", f"{name!r}: {exc}")
+        gain = self.model.node_gain
+        if isinstance(gain, str) and self.regimes:
+            if gain == "gradient" and graph.gradient is None:
+                p.add("model.node_gain", "'gradient' needs a graph with a gradient; name a map of graph.maps")
+            elif gain != "gradient" and gain not in graph.maps:
+                p.add("model.node_gain", f"{gain!r} is not a map of the graph ({sorted(graph.maps)}); add it to "
+                                         "graph.maps, or use 'gradient' or a number")
         if self.model.tau_range is not None and self.regimes:
             if self.model.tau_map != "gradient" and self.model.tau_map not in graph.maps:
                 p.add("model.tau_map", f"{self.model.tau_map!r} is not a map of the graph "
@@ -655,7 +710,14 @@ class ExperimentSpec(_Section):
     @classmethod
     def load(cls, path: str | Path) -> "ExperimentSpec":
         """Read a spec from a TOML file, or a shipped spec by name (see :func:`shipped_specs`)."""
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"path must be a spec file path or a shipped spec's name (str); got {type(path).__name__}")
         path = Path(path)
+        if path.is_dir():
+            hint = (f"; to resume that experiment folder, pass its spec: {path / 'spec.toml'} --out {path}"
+                    if (path / "spec.toml").is_file() else "")
+            raise IsADirectoryError(f"{path} is a folder; expected a spec .toml file or a shipped spec's name "
+                                    f"({', '.join(shipped_specs())}){hint}")
         if not path.is_file():
             shipped = shipped_specs()
             if str(path) in shipped:

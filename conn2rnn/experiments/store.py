@@ -14,7 +14,8 @@ Layout of a store rooted at ``root``::
 Tables are CSV, so reading and writing them needs pandas alone (no pyarrow).
 CSV keeps no types: columns are re-inferred on reading (only empty fields are
 missing values, so labels such as ``"None"`` or ``"NA"`` stay strings, and floats
-round-trip exactly).
+round-trip exactly), except the id columns (:data:`ID_COLUMNS`), which are always
+read as strings: a group id such as ``"260467483015"`` stays that string.
 
 Every file is written atomically: into a temporary file in the same folder,
 flushed and fsynced, then moved over the target with :func:`os.replace` (the
@@ -64,6 +65,8 @@ _RESERVED = ("rows.csv", "curves.csv")
 _ROW_KEYS = ("group_id", "run_id", "metric", "value")
 _RESULT_KEYS = ("rows", "curves", "artifacts")
 _MANIFEST_FORMAT = "conn2rnn-manifest"
+#: Columns read back as strings whatever they hold (an all-digit id is still an id).
+ID_COLUMNS = ("group_id", "run_id", "metric")
 
 
 class StoreLockedError(RuntimeError):
@@ -174,10 +177,21 @@ def _table(records: Any, name: str, required: tuple[str, ...], group_id: str) ->
 _EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
-def _read_csv(source: Path | bytes) -> pd.DataFrame:
+def read_table(source: str | Path | bytes, **options: Any) -> pd.DataFrame:
+    """Read a CSV table the store wrote (``results.csv``, ``rows.csv``, ``curves.csv``).
+
+    Only empty fields are missing values, floats round-trip exactly and the id
+    columns (:data:`ID_COLUMNS`) are strings, so an all-digit group id is never
+    turned into a number. ``options`` go to :func:`pandas.read_csv`.
+    """
     if isinstance(source, bytes):
         source = io.BytesIO(source)
-    return pd.read_csv(source, keep_default_na=False, na_values=[""], **_EXACT_FLOATS)
+    options = {"keep_default_na": False, "na_values": [""], **_EXACT_FLOATS, **options}
+    options["dtype"] = {**{c: str for c in ID_COLUMNS}, **(options.get("dtype") or {})}
+    return pd.read_csv(source, **options)
+
+
+_read_csv = read_table
 
 
 class ResultStore:
@@ -186,7 +200,10 @@ class ResultStore:
     Parameters
     ----------
     root : str or Path
-        The experiment's output folder (created if missing).
+        The experiment's output folder (created if missing, unless ``create`` is False).
+    create : bool
+        False opens an existing store for reading only: a missing folder is a
+        :class:`FileNotFoundError` and nothing is created.
 
     Notes
     -----
@@ -195,13 +212,17 @@ class ResultStore:
     concurrently.
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, create: bool = True) -> None:
         if not isinstance(root, (str, os.PathLike)):
             raise TypeError(f"root must be a path (str or Path); got {type(root).__name__}")
         self.root = Path(root).resolve()
         if self.root.exists() and not self.root.is_dir():
             raise ValueError(f"root {self.root} exists and is not a folder; choose a folder path")
-        (self.root / "groups").mkdir(parents=True, exist_ok=True)
+        if create:
+            (self.root / "groups").mkdir(parents=True, exist_ok=True)
+        elif not self.root.is_dir():
+            raise FileNotFoundError(f"{self.root} does not exist; expected the folder of a result "
+                                    "store (the --out folder of a run); check the path")
         self._cache: dict[tuple[str, str, str], pd.DataFrame] = {}
         self._lock_depth = 0
         self._digests: dict[Path, tuple[int, int, str]] = {}  # path -> (mtime_ns, size, sha256)
@@ -579,10 +600,11 @@ class ResultStore:
                 manifest.pop(gid, None)
             self._write_manifest(manifest)
 
-    def _frames(self, kind: str) -> list[pd.DataFrame]:
+    def _frames(self, kind: str, groups: Any = None) -> list[pd.DataFrame]:
         manifest = self._manifest()
         frames, problems = [], []
-        for gid in sorted(manifest):
+        wanted = set(manifest) if groups is None else set(manifest) & self._group_set(groups)
+        for gid in sorted(wanted):
             entry = manifest[gid]
             if kind == "curves" and not entry.get("n_curves"):
                 continue
@@ -599,8 +621,20 @@ class ResultStore:
                                        f"{self._fix_hint()}")
         return frames
 
-    def results(self) -> pd.DataFrame:
-        """The tidy results table of every completed group.
+    @staticmethod
+    def _group_set(groups: Any) -> set[str]:
+        if isinstance(groups, str) or not hasattr(groups, "__iter__"):
+            raise TypeError(f"groups must be a collection of group ids (e.g. a list of str); got {groups!r}")
+        return {check_group_id(g) for g in groups}
+
+    def results(self, groups: Any = None) -> pd.DataFrame:
+        """The tidy results table of every completed group (of ``groups`` when given).
+
+        Parameters
+        ----------
+        groups : collection of str, optional
+            Read only these groups (those not complete are left out); e.g. the
+            groups of the folder's current spec.
 
         Returns
         -------
@@ -616,14 +650,14 @@ class ResultStore:
             deleted since they were recorded (checked against their sha256); the
             message names the file and the command that redoes the group.
         """
-        frames = [f for f in self._frames("rows") if len(f)]
+        frames = [f for f in self._frames("rows", groups) if len(f)]
         if not frames:
             return pd.DataFrame(columns=list(_ROW_KEYS))
         return pd.concat(frames, ignore_index=True, sort=False)
 
-    def curves(self) -> pd.DataFrame:
-        """Learning-curve rows of every completed group (``group_id``, ``run_id``, ...)."""
-        frames = self._frames("curves")
+    def curves(self, groups: Any = None) -> pd.DataFrame:
+        """Learning-curve rows of every completed group, or of ``groups`` (see :meth:`results`)."""
+        frames = self._frames("curves", groups)
         if not frames:
             return pd.DataFrame(columns=["group_id", "run_id"])
         return pd.concat(frames, ignore_index=True, sort=False)
