@@ -123,7 +123,8 @@ class Experiment:
                        f"`conn2rnn run {self.store.spec_path} --out {self.root}`.")
         if self.foreign:
             out.append(f"{len(self.foreign)} stored group(s) belong to no group of the current spec "
-                       "(left from an earlier spec of this folder) and are left out.")
+                       "(left from an earlier spec of this folder, or run by a conn2rnn whose spec settings "
+                       "differed) and are left out.")
         return out
 
 
@@ -179,9 +180,11 @@ def open_experiment(root: str | Path, *, command: str = "report") -> Experiment:
     completed = tuple(g for g in ids if g in stored)
     foreign = tuple(sorted(stored - set(ids)))
     if not completed:
-        extra = f" ({len(foreign)} stored group(s) belong to an earlier spec)" if foreign else ""
-        raise ValueError(f"{root} holds no completed group of its spec yet (0 of {len(ids)}){extra}, so there "
-                         f"is nothing to {command}; run it first: conn2rnn run {store.spec_path} --out {root}")
+        extra = (f"; its {len(foreign)} stored group(s) match no group of the spec as this conn2rnn expands "
+                 "it (an earlier spec of the folder, or a conn2rnn whose spec settings differed: rerunning "
+                 "recomputes them)") if foreign else ""
+        raise ValueError(f"{root} holds no completed group of its spec yet (0 of {len(ids)}){extra}. There is "
+                         f"nothing to {command}; run it first: conn2rnn run {store.spec_path} --out {root}")
     results = store.results(completed)  # checks rows and artifacts against the manifest
     curves = store.curves(completed)  # and the learning curves
     experiment = Experiment(root, store, spec, ids, completed, foreign, results, curves)
