@@ -40,6 +40,7 @@ __all__ = [
     "brc_objective",
     "check_run",
     "load_spec",
+    "spec_groups",
     "run_protocol",
     "search_space",
     "start_point",
@@ -308,6 +309,39 @@ def _check_store_spec(store: Any, cfg: Mapping[str, Any]) -> None:
         raise FileExistsError(f"{store.root} holds groups of a different protocol (it differs in {diff}); its "
                               "groups are named by condition and seed only, so they would be mixed with this "
                               "spec's. Use a new --out folder, or the spec that made this one")
+
+
+def spec_groups(store: Any) -> tuple[list[str] | None, str | None]:
+    """The completed groups of a brc store's spec, and what a report should say about the rest.
+
+    Returns
+    -------
+    groups : list of str or None
+        The completed (condition, seed) groups of the spec in ``spec.toml`` (None for
+        a store written before specs were kept: then every completed group is read).
+    note : str or None
+        A sentence when only some of the spec's groups are complete, or when the
+        store holds groups outside the spec (they are left out); also warned.
+    """
+    import warnings
+
+    text = store.read_spec()
+    if text is None:
+        return None, None
+    cfg = check_run(_toml.loads(text, what=str(store.spec_path)).get("run", {}), f"[run] of {store.spec_path}")
+    ids = [f"{c}-seed{s}" for s in cfg["seeds"] for c in cfg["conditions"]]
+    done = store.completed()
+    groups = [g for g in ids if g in done]
+    notes = []
+    if len(groups) < len(ids):
+        notes.append(f"**Incomplete:** {len(groups)} of {len(ids)} (condition, seed) groups of the spec are "
+                     "complete; every number below covers those groups only.")
+    other = sorted(done - set(ids))
+    if other:
+        notes.append(f"{len(other)} stored group(s) are not in the spec's conditions and seeds and are left out.")
+    for note in notes:
+        warnings.warn(f"{store.root}: {note.replace('**', '')}", UserWarning, stacklevel=3)
+    return groups, " ".join(notes) or None
 
 
 def run_protocol(spec: Mapping[str, Any] | str | Path, outdir: str | Path, *, runner: str = "serial",

@@ -232,6 +232,7 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
         The markdown file.
     """
     from ..experiments.store import ResultStore
+    from .experiment import spec_groups
 
     if not isinstance(name, str) or not name or any(c in name for c in "/\\") or name.startswith("."):
         raise ValueError(f"name must be a plain file stem such as {_NAME!r} (no folders); got {name!r}")
@@ -239,7 +240,7 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     if not (store_root / "manifest.json").exists() and not (store_root / "groups").is_dir():
         raise FileNotFoundError(f"{store_root} is not a result store written by run_protocol")
     store = ResultStore(store_root, create=False)
-    groups, incomplete = _spec_groups(store)
+    groups, incomplete = spec_groups(store)
     if groups is not None and not groups:
         raise ValueError(f"{store_root} holds no completed group of its spec yet; run it first "
                          f"(conn2rnn brc run {store.spec_path} --out {store_root})")
@@ -272,33 +273,6 @@ def write_report(store_root: str | Path, docs_dir: str | Path, *, check_dt: bool
     md.write_text(_markdown(summary, proto, n_rounds, rho, p, figures, _round_seconds(store_root), dt_table,
                             near_chance, context))
     return md
-
-
-def _spec_groups(store: Any) -> tuple[list[str] | None, str | None]:
-    """The completed groups of the store's spec (None: a store without spec.toml, all of them),
-    and a sentence when only some of the spec's groups are complete or others are stored."""
-    import warnings
-
-    from .. import _toml
-    from .experiment import check_run
-
-    text = store.read_spec()
-    if text is None:
-        return None, None
-    cfg = check_run(_toml.loads(text, what=str(store.spec_path)).get("run", {}), f"[run] of {store.spec_path}")
-    ids = [f"{c}-seed{s}" for s in cfg["seeds"] for c in cfg["conditions"]]
-    done = store.completed()
-    groups = [g for g in ids if g in done]
-    notes = []
-    if len(groups) < len(ids):
-        notes.append(f"**Incomplete:** {len(groups)} of {len(ids)} (condition, seed) groups of the spec are "
-                     "complete; every number below covers those groups only.")
-    other = sorted(done - set(ids))
-    if other:
-        notes.append(f"{len(other)} stored group(s) are not in the spec's conditions and seeds and are left out.")
-    for note in notes:
-        warnings.warn(f"{store.root}: {note.replace('**', '')}", UserWarning, stacklevel=3)
-    return groups, " ".join(notes) or None
 
 
 def _diagnostics(store: Any, results: pd.DataFrame, proto: dict) -> dict[str, Any]:
