@@ -383,3 +383,36 @@ def test_brc_report_reads_only_its_specs_groups_and_says_when_incomplete(tmp_pat
         brc_report(tmp_path / "store", tmp_path / "docs", check_dt=False)
     summary = pd.read_csv(tmp_path / "docs" / "brc_working_memory" / "summary.csv")
     assert summary.condition.tolist() == ["NMDA_soma"] and summary.n_seeds.tolist() == [2]
+
+
+def test_experiment_and_brc_folders_are_told_apart(tmp_path, capsys):
+    from test_biophys_report import _store
+
+    _store(tmp_path / "brc").write_spec(_brc_spec(["NMDA_soma"], [0, 1]))
+    assert main(["report", str(tmp_path / "brc")]) == 2
+    assert "is a biophysical (brc) result store" in capsys.readouterr().err
+    ResultStore(tmp_path / "exp").write_spec(SMALL_TOML)
+    assert main(["brc", "report", str(tmp_path / "exp"), "--docs", str(tmp_path / "d"), "--no-dt-check"]) == 2
+    assert "is an experiment folder of `conn2rnn run`" in capsys.readouterr().err
+    spec = tmp_path / "brc.toml"
+    spec.write_text(BRC)
+    assert main(["brc", "run", str(spec), "--out", str(tmp_path / "exp")]) == 2
+    assert "is an experiment folder of `conn2rnn run`" in capsys.readouterr().err
+
+
+def test_dask_runner_without_dask_writes_nothing(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.split(".")[0] in ("distributed", "dask"):
+            raise ImportError("no dask here (test)")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    spec = tmp_path / "small.toml"
+    spec.write_text(SMALL_TOML)
+    assert main(["run", str(spec), "--out", str(tmp_path / "out"), "--runner", "dask"]) == 2
+    assert "pip install 'conn2rnn[dask]'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -293,7 +293,11 @@ def _check_store_spec(store: Any, cfg: Mapping[str, Any]) -> None:
     """Refuse a store whose groups were made by another protocol (they are named by condition and seed only)."""
     text = store.read_spec()
     if text is not None:
-        old = _toml.loads(text, what=f"{store.spec_path}").get("run", {})
+        old = _toml.loads(text, what=f"{store.spec_path}")
+        if "run" not in old:
+            raise FileExistsError(f"{store.root} is an experiment folder of `conn2rnn run` (its spec.toml has no "
+                                  "[run] table), not a biophysical result store; use another --out folder")
+        old = old["run"]
         diff = sorted(k for k in set(old) | set(cfg) if old.get(k) != cfg.get(k))
     else:  # a store written before specs were kept: compare with its first search's settings
         diff = []
@@ -328,6 +332,9 @@ def spec_groups(store: Any) -> tuple[list[str] | None, str | None]:
     text = store.read_spec()
     if text is None:
         return None, None
+    if "run" not in _toml.loads(text, what=str(store.spec_path)):
+        raise ValueError(f"{store.root} is an experiment folder of `conn2rnn run`, not a biophysical result "
+                         f"store; write it up with: conn2rnn report {store.root}")
     cfg = check_run(_toml.loads(text, what=str(store.spec_path)).get("run", {}), f"[run] of {store.spec_path}")
     ids = [f"{c}-seed{s}" for s in cfg["seeds"] for c in cfg["conditions"]]
     done = store.completed()

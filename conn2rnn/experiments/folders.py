@@ -174,6 +174,11 @@ def open_experiment(root: str | Path, *, command: str = "report") -> Experiment:
     if text is None:
         raise FileNotFoundError(f"{root} has no spec.toml, so it is not an experiment folder (the --out folder "
                                 "of `conn2rnn run`); check the path")
+    from .. import _toml
+
+    if "run" in _toml.loads(text, what=str(store.spec_path)):
+        raise ValueError(f"{root} is a biophysical (brc) result store, not a `conn2rnn run` experiment folder; "
+                         f"write it up with: conn2rnn brc report {root} --docs DOCS_FOLDER")
     spec = ExperimentSpec.from_toml(text)
     ids = tuple(g.group_id for g in spec.groups())
     stored = store.completed()

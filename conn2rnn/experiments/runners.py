@@ -337,6 +337,8 @@ def check_run_options(runner: Any, n_workers: Any = None, scheduler: Any = None)
     ValueError
         An unknown runner, ``n_workers`` that is not a positive integer, or options
         that do not go together (``scheduler`` without 'dask', workers with 'serial').
+    ImportError
+        For runner 'dask' without ``dask.distributed`` installed.
     """
     if runner not in RUNNERS:
         raise ValueError(f"unknown runner {runner!r}; valid runners: {list(RUNNERS)}")
@@ -352,6 +354,8 @@ def check_run_options(runner: Any, n_workers: Any = None, scheduler: Any = None)
     if scheduler is not None and n_workers is not None:
         raise ValueError("n_workers only sizes the default LocalCluster; with a scheduler, scale "
                          "the cluster itself (cluster.scale(n))")
+    if runner == "dask":
+        _import_dask()  # the missing extra is named before anything is written
 
 
 def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: ResultStore, *,
@@ -435,8 +439,6 @@ def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: Res
     if not isinstance(store, ResultStore):
         raise TypeError(f"store must be a ResultStore; got {type(store).__name__}")
     groups = _check_groups(groups)
-    if runner == "dask":
-        _import_dask()
     if runner != "serial":
         _check_picklable(executor, runner)
 
