@@ -53,7 +53,8 @@ _TRAIN_DEFAULTS = {name: p.default for name, p in inspect.signature(train).param
 HEMISPHERES = {"both": None, "left": "L", "right": "R"}
 INT_ROUTES = ("raw", "bold")
 INT_NULLS = ("spin", "surrogate", "none")
-INT_CONTROLS = ("untrained",)
+INT_CONTROLS = ("untrained", "node_drive", "task_trials")
+INT_NO_CROSSING = ("nan", "zero")
 #: Upper bounds of what one spec may expand to (a typo such as n_seeds = 1000000000 is refused).
 MAX_SEEDS = 100_000
 MAX_RUNS = 1_000_000
@@ -360,6 +361,13 @@ class AnalysisSpec(_Section):
         Resting drive: i.i.d. N(mean, sd) on every input channel.
     washout, n_steps : int
         Resting-state steps discarded, then recorded.
+    max_lag : int
+        Last ACF lag the estimator sees, in steps (0: every lag). The reference
+        bioRNN analysis keeps lags 0-49 (``max_lag = 49``).
+    no_crossing : {'nan', 'zero'}
+        The timescale of a node whose ACF does not cross the estimator's level
+        within ``max_lag``: NaN (counted as undefined, left out) or 0 (what the
+        reference bioRNN analysis writes).
     tr_s : float
         Repetition time of simulated BOLD (s).
     hrf : {'spm', 'glover'}
@@ -373,10 +381,14 @@ class AnalysisSpec(_Section):
         Number of null maps.
     topology_density : float
         Proportional threshold of the topology measures (fraction of |W| kept).
-    controls : list of {'untrained'}
+    controls : list of {'untrained', 'node_drive', 'task_trials'}
         ``'untrained'``: every trained network's INTs are also computed before
         training (same seed, masks, time constants), so that an effect of
-        training can be told from one the constraints impose.
+        training can be told from one the constraints impose. ``'node_drive'``:
+        INTs (and of the untrained twins, with ``'untrained'``) under noise
+        injected into every node instead of through the input weights, so that
+        an effect of where the drive enters can be told from one of the network.
+        ``'task_trials'``: INTs from 50 task trials (per-trial ACF, averaged).
     """
 
     section: ClassVar[str] = "analysis"
@@ -387,6 +399,8 @@ class AnalysisSpec(_Section):
     drive_sd: float = 0.3
     washout: int = 100
     n_steps: int = 1200
+    max_lag: int = 0
+    no_crossing: str = "nan"
     tr_s: float = 0.72
     hrf: str = "spm"
     min_bold_samples: int = MIN_BOLD_SAMPLES
@@ -403,6 +417,8 @@ class AnalysisSpec(_Section):
         p.number("drive_sd", self.drive_sd, low=0)
         p.integer("washout", self.washout, low=0)
         p.integer("n_steps", self.n_steps, low=10)
+        p.integer("max_lag", self.max_lag, low=0)
+        p.choice("no_crossing", self.no_crossing, INT_NO_CROSSING)
         p.number("tr_s", self.tr_s, low=0, low_open=True)
         p.choice("hrf", self.hrf, ("spm", "glover"))
         p.integer("min_bold_samples", self.min_bold_samples, low=1)

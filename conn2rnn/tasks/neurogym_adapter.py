@@ -280,13 +280,14 @@ class NeurogymTask(Task, register=False):
         scores = np.zeros((k_nets, n_b))
         for b, state in enumerate(states):
             n_t = len(state["ob"])
-            for k in range(k_nets):
-                out = outputs[k, :n_t, b]
-                if self.kind == "classification":
-                    actions = [int(a) for a in out.argmax(axis=-1)]
-                else:
-                    actions = list(out.astype(dtype))
-                scores[k, b] = _replay(self._core, state, actions)
+            if self.kind == "classification":
+                # networks that take the same actions get the same score: replay each sequence once
+                seqs, which = np.unique(outputs[:, :n_t, b].argmax(axis=-1), axis=0, return_inverse=True)
+                done = [_replay(self._core, state, [int(a) for a in seq]) for seq in seqs]
+                scores[:, b] = np.asarray(done)[np.ravel(which)]
+            else:
+                for k in range(k_nets):
+                    scores[k, b] = _replay(self._core, state, list(outputs[k, :n_t, b].astype(dtype)))
         return scores
 
     def batch(self, batch_size: int, *, seed: int | np.random.Generator) -> TaskBatch:
