@@ -416,3 +416,13 @@ def test_dask_runner_without_dask_writes_nothing(tmp_path, capsys, monkeypatch):
     assert main(["run", str(spec), "--out", str(tmp_path / "out"), "--runner", "dask"]) == 2
     assert "pip install 'conn2rnn[dask]'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_spec_that_is_not_toml_names_its_file(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\ntasks = [gonogo\n')
+    assert main(["run", str(bad)]) == 2
+    assert f"{bad}: the spec is not valid TOML" in capsys.readouterr().err
+    bad.write_bytes(b"\xff\xfe\x00binary")
+    assert main(["run", str(bad)]) == 2
+    assert "is not a text file" in capsys.readouterr().err

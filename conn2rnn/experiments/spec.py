@@ -742,9 +742,16 @@ class ExperimentSpec(_Section):
                 raise FileNotFoundError(f"spec file {path} does not exist (shipped specs: "
                                         f"{', '.join(shipped)})")
         try:
-            return cls.from_toml(path.read_text())
+            text = path.read_text()
+        except UnicodeDecodeError:
+            raise ValueError(f"spec file {path} is not a text file; expected a TOML spec "
+                             "(conn2rnn spec NAME prints one to start from)") from None
+        try:
+            return cls.from_toml(text)
         except SpecError as exc:
             raise SpecError([f"{path}: {p}" for p in exc.problems]) from None
+        except ValueError as exc:  # not TOML
+            raise ValueError(f"{path}: {exc}") from None
 
 
 def shipped_specs() -> dict[str, Path]:
