@@ -164,7 +164,7 @@ def test_too_short_nan_and_bad_arguments_raise():
     x[5, 2] = np.nan
     with pytest.raises(ValueError, match=r"NaN/inf.*nodes \[2\]"):
         int_acw(x)
-    with pytest.raises(ValueError, match="valid methods: acf_sum, acw50, acw0, exp_fit"):
+    with pytest.raises(ValueError, match="valid methods: acf_sum, aca50, acw50, acw0, exp_fit"):
         intrinsic_timescales(x[:, :2], method="fwhm")
     with pytest.raises(ValueError, match="dt must be a positive"):
         int_acf_sum(x[:, :2], dt=-1)

@@ -33,7 +33,7 @@ import pandas as pd
 from .._validation import readonly, to_numpy
 from ..models.protocol import as_recurrent_model
 from .bold import to_bold
-from .timescales import MIN_SAMPLES, acf, timescales_from_acf
+from .timescales import METHODS, MIN_SAMPLES, acf, timescales_from_acf
 
 __all__ = ["MIN_BOLD_SAMPLES", "ModelINTs", "ROUTES", "bold_sample_count", "ints_from_activity",
            "model_ints", "model_timescales", "resting_state"]
@@ -125,7 +125,7 @@ def model_timescales(model: Any, *, dt_ms: float, method: str = "acf_sum", bold:
 MIN_BOLD_SAMPLES = 300
 #: Where model INTs are estimated: on the unit activity, or on simulated BOLD.
 ROUTES = ("raw", "bold")
-_ESTIMATOR_NAMES = ("acf_sum", "acw50", "acw0", "exp_fit")
+_ESTIMATOR_NAMES = METHODS
 _HRF_MODELS = ("spm", "glover")
 # Length of the HRF kernel; BOLD samples in the first _HRF_LENGTH_S seconds are the onset transient.
 _HRF_LENGTH_S = 32.0
@@ -324,6 +324,7 @@ def ints_from_activity(
     hrf: str = "spm",
     min_bold_samples: int = MIN_BOLD_SAMPLES,
     max_lag: int | None = None,
+    no_crossing: str = "nan",
     divergence_threshold: float = 1e6,
     min_valid_fraction: float = 0.5,
     seeds: Sequence[int] | None = None,
@@ -341,7 +342,7 @@ def ints_from_activity(
         Activity of K networks of N nodes, one row per model step.
     dt_ms : float
         Model step in ms.
-    estimator : {'acf_sum', 'acw50', 'acw0', 'exp_fit'}, default 'acf_sum'
+    estimator : {'acf_sum', 'aca50', 'acw50', 'acw0', 'exp_fit'}, default 'acf_sum'
         See :func:`conn2rnn.analysis.timescales.intrinsic_timescales`.
     route : {'raw', 'bold'}, default 'raw'
         'raw': estimate on the activity (lag spacing ``dt_ms``). 'bold':
@@ -359,6 +360,12 @@ def ints_from_activity(
         keeps lags 0-49: ``max_lag=49`` reproduces that window (a node whose
         ACF does not cross zero within it is counted in ``n_undefined``, where
         the reference code writes 0).
+    no_crossing : {'nan', 'zero'}, default 'nan'
+        What a node of a non-diverged network gets when it has no timescale
+        (silent, or an ACF that does not cross the estimator's level within
+        ``max_lag``): NaN (left out of comparisons) or 0, as the reference bioRNN
+        analysis writes. Either way the nodes are counted in ``n_silent`` and
+        ``n_undefined``.
     divergence_threshold : float, default 1e6
         A node diverges when its activity is non-finite or exceeds this in
         magnitude at any recorded step.
@@ -376,6 +383,8 @@ def ints_from_activity(
     """
     _check_route(route, estimator)
     _check_options(min_bold_samples, max_lag, divergence_threshold, min_valid_fraction, hrf)
+    if no_crossing not in ("nan", "zero"):
+        raise ValueError(f"no_crossing must be 'nan' or 'zero'; got {no_crossing!r}")
     dt_ms = _check_number(dt_ms, "dt_ms", positive=True)
     tr_s = _check_number(tr_s, "tr_s", positive=True)
     activity = to_numpy(activity)
@@ -421,6 +430,8 @@ def ints_from_activity(
                 r = acf(x[:, active], max_lag=None if max_lag is None else min(int(max_lag), x.shape[0] - 1))
                 tau[active] = timescales_from_acf(r, dt_est, method=estimator)
         n_undefined[j] = int((active & ~np.isfinite(tau)).sum())
+        if no_crossing == "zero":
+            tau[~np.isfinite(tau)] = 0.0
         ints[j] = tau
         n_ok = int(np.isfinite(tau).sum())
         if n_ok < need:
@@ -435,6 +446,7 @@ def ints_from_activity(
         "tr_s": tr_s if route == "bold" else None, "hrf": hrf if route == "bold" else None,
         "min_bold_samples": int(min_bold_samples), "n_bold_samples": n_bold,
         "bold_discard_s": _HRF_LENGTH_S if route == "bold" else None, "max_lag": max_lag,
+        "no_crossing": no_crossing,
         "divergence_threshold": float(divergence_threshold),
         "min_valid_fraction": float(min_valid_fraction), "min_valid_nodes": need,
         "n_recorded_steps": t, "units": "s",
@@ -462,6 +474,7 @@ def model_ints(
     hrf: str = "spm",
     min_bold_samples: int = MIN_BOLD_SAMPLES,
     max_lag: int | None = None,
+    no_crossing: str = "nan",
     divergence_threshold: float = 1e6,
     min_valid_fraction: float = 0.5,
 ) -> ModelINTs:
@@ -480,7 +493,7 @@ def model_ints(
     Parameters
     ----------
     model : BioRNN, ReservoirEnsemble, ConnectomeReservoir or RecurrentModel
-    estimator : {'acf_sum', 'acw50', 'acw0', 'exp_fit'}, default 'acf_sum'
+    estimator : {'acf_sum', 'aca50', 'acw50', 'acw0', 'exp_fit'}, default 'acf_sum'
     route : {'raw', 'bold'}, default 'raw'
         See :func:`ints_from_activity`. The BOLD route refuses before
         simulating when ``n_steps`` gives fewer than ``min_bold_samples``.
@@ -494,7 +507,7 @@ def model_ints(
         Seed of the drive (and of a model's own state noise).
     dt_ms : float, optional
         Model step in ms; default ``model.dt_ms``.
-    tr_s, hrf, min_bold_samples, max_lag, divergence_threshold, min_valid_fraction
+    tr_s, hrf, min_bold_samples, max_lag, no_crossing, divergence_threshold, min_valid_fraction
         See :func:`ints_from_activity`.
 
     Returns
@@ -520,6 +533,7 @@ def model_ints(
              "seed": int(seed), "family": getattr(rm, "family", type(model).__name__)}
     return ints_from_activity(
         activity, dt_ms, estimator=estimator, route=route, tr_s=tr_s, hrf=hrf,
-        min_bold_samples=min_bold_samples, max_lag=max_lag, divergence_threshold=divergence_threshold,
-        min_valid_fraction=min_valid_fraction, seeds=rm.seeds, settings=drive,
+        min_bold_samples=min_bold_samples, max_lag=max_lag, no_crossing=no_crossing,
+        divergence_threshold=divergence_threshold, min_valid_fraction=min_valid_fraction, seeds=rm.seeds,
+        settings=drive,
     )

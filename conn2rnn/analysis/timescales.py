@@ -19,6 +19,10 @@ Methods
     of the Healthy Brain Network INT map (Shafiei et al.): z-scored series,
     biased ACF over all lags, lag 0 included.  ``include_lag0=False`` gives the
     variant that starts at lag 1 (smaller by exactly ``dt``).
+``"aca50"``
+    Area of the ACF from lag 0 up to, not including, the first lag at which it
+    falls below 0.5, times ``dt`` (the "ACA-50" of the reference bioRNN analysis;
+    its "ACA-0" is ``"acf_sum"``).
 ``"acw50"`` / ``"acw0"``
     Autocorrelation window: the first lag at which the ACF falls below 0.5
     (Honey et al. 2012) or below 0 (Golesorkhi et al. 2021), times ``dt``.
@@ -50,7 +54,7 @@ __all__ = [
 #: Fewest time points accepted by the estimators.
 MIN_SAMPLES = 10
 
-_METHODS = ("acf_sum", "acw50", "acw0", "exp_fit")
+_METHODS = ("acf_sum", "aca50", "acw50", "acw0", "exp_fit")
 #: INT estimators by name (the ``method`` of :func:`intrinsic_timescales`).
 METHODS = _METHODS
 
@@ -176,13 +180,13 @@ def _warn_no_crossing(nodes: np.ndarray, level: float, n_lags: int) -> None:
         )
 
 
-def _acf_sum(r: np.ndarray, dt: float, include_lag0: bool = True) -> np.ndarray:
-    first, found = _first_below(r, 0.0)
+def _acf_sum(r: np.ndarray, dt: float, include_lag0: bool = True, level: float = 0.0) -> np.ndarray:
+    first, found = _first_below(r, level)
     lags = np.arange(r.shape[0])[:, None]
     keep = (lags < first[None, :]) & (lags >= (0 if include_lag0 else 1))
     out = np.where(keep, r, 0.0).sum(axis=0) * dt
     valid = ~np.isnan(r).any(axis=0)
-    _warn_no_crossing(np.flatnonzero(valid & ~found), 0.0, r.shape[0])
+    _warn_no_crossing(np.flatnonzero(valid & ~found), level, r.shape[0])
     out[~found | ~valid] = np.nan
     return out
 
@@ -262,6 +266,7 @@ def _exp_fit(
 
 _ESTIMATORS = {
     "acf_sum": _acf_sum,
+    "aca50": lambda r, dt, **kw: _acf_sum(r, dt, level=0.5, **kw),
     "acw50": lambda r, dt, **kw: _acw(r, dt, level=0.5, **kw),
     "acw0": lambda r, dt, **kw: _acw(r, dt, level=0.0, **kw),
     "exp_fit": _exp_fit,
@@ -280,9 +285,9 @@ def timescales_from_acf(
         closed form.
     dt : float, default 1.0
         Lag spacing; the result is in its units (see the module notes).
-    method : {"acf_sum", "acw50", "acw0", "exp_fit"}
+    method : {"acf_sum", "aca50", "acw50", "acw0", "exp_fit"}
     **options
-        ``acf_sum``: ``include_lag0`` (default True); ``acw50``/``acw0``:
+        ``acf_sum``/``aca50``: ``include_lag0`` (default True); ``acw50``/``acw0``:
         ``interpolate`` (default False: the first lag below the level; True: linear
         interpolation between that lag and the one before); ``exp_fit``:
         ``max_lag`` (default: the last lag before the first negative ACF value) and

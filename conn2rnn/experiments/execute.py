@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from .._registry import Registry
+from ..analysis.int_controls import node_drive_model, task_trial_ints
 from ..analysis.int_validation import spun_geometry_graph
 from ..analysis.maps import compare_maps, spin_nulls, surrogate_nulls
-from ..analysis.resting import model_ints
+from ..analysis.resting import ModelINTs, model_ints
 from ..analysis.topology import topology_summary
 from ..fitting.evaluation import evaluate_reservoirs
 from ..fitting.snapshots import save_snapshots
@@ -43,6 +44,8 @@ from .groups import ReservoirGroup, RunGroup, TrainableGroup, group_from_dict
 from .spec import AnalysisSpec, GraphSpec
 
 __all__ = ["ANALYSES", "AnalysisContext", "execute_group"]
+
+_TASK_TRIALS = 50  # task trials per network of the "task_trials" control (as the reference bioRNN analysis)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,12 +98,25 @@ def _metric_names(index: int, map_name: str) -> tuple[str, str]:
     return ("int_rho", "int_p_null") if index == 0 else (f"int_rho_{map_name}", f"int_p_null_{map_name}")
 
 
-def _int_rows(ctx: AnalysisContext, model: RecurrentModel, suffix: str = "") -> tuple[list[dict], pd.DataFrame]:
+def _model_ints(ctx: AnalysisContext, model: RecurrentModel, drive: str) -> ModelINTs:
+    """INTs of ``model`` under the spec's resting drive ('inputs' or 'nodes') or during task trials ('task')."""
+    a: AnalysisSpec = ctx.group.analysis
+    max_lag = a.max_lag or None
+    if drive == "task":
+        task = get_task(ctx.group.task, dt=ctx.group.model.dt, **dict(ctx.group.task_options))
+        return task_trial_ints(model, task, n_trials=_TASK_TRIALS, seed=0, estimator=a.int_estimator,
+                               max_lag=max_lag, no_crossing=a.no_crossing)
+    return model_ints(model if drive == "inputs" else node_drive_model(model), estimator=a.int_estimator,
+                      route=a.int_route, mean=a.drive_mean, sd=a.drive_sd, washout=a.washout, n_steps=a.n_steps,
+                      seed=0, dt_ms=ctx.group.model.dt, tr_s=a.tr_s, hrf=a.hrf,
+                      min_bold_samples=a.min_bold_samples, max_lag=max_lag, no_crossing=a.no_crossing)
+
+
+def _int_rows(ctx: AnalysisContext, model: RecurrentModel, suffix: str = "",
+              drive: str = "inputs") -> tuple[list[dict], pd.DataFrame]:
     """Audited INT rows of ``model`` (one network per run id), metric names ending in ``suffix``."""
     a: AnalysisSpec = ctx.group.analysis
-    ints = model_ints(model, estimator=a.int_estimator, route=a.int_route, mean=a.drive_mean, sd=a.drive_sd,
-                      washout=a.washout, n_steps=a.n_steps, seed=0, dt_ms=ctx.group.model.dt, tr_s=a.tr_s,
-                      hrf=a.hrf, min_bold_samples=a.min_bold_samples)
+    ints = _model_ints(ctx, model, drive)
     maps = [m for m in a.empirical_maps if m in ctx.graph.maps]
     rows = []
 
@@ -142,15 +158,27 @@ def timescale_analysis(ctx: AnalysisContext) -> tuple[list[dict[str, Any]], dict
     comparison), ``int_median_s``, and per empirical map the Spearman rho and
     (with spin nulls) its p-value (:func:`_metric_names`). With the
     ``"untrained"`` control, the same rows for each network's untrained twin
-    (same seed, masks and time constants) end in ``_untrained``. Artifact:
-    ``int_maps.csv`` (regions x runs, seconds; twins' columns end in ``_untrained``).
+    (same seed, masks and time constants) end in ``_untrained``; with the
+    ``"node_drive"`` control, the rows under noise into every node end in
+    ``_node_drive`` (``_node_drive_untrained`` for the twins); with
+    ``"task_trials"``, those of task-trial activity end in ``_task``. Artifact:
+    ``int_maps.csv`` (regions x runs, seconds; columns carry the same suffixes).
     """
-    rows, frame = _int_rows(ctx, ctx.model)
-    frames = [frame]
-    if "untrained" in ctx.group.analysis.controls and ctx.untrained is not None:
-        more, twin = _int_rows(ctx, ctx.untrained, "_untrained")
-        rows += more
-        frames.append(twin)
+    controls = ctx.group.analysis.controls
+    models = {"": ctx.model}
+    if "untrained" in controls and ctx.untrained is not None:
+        models["_untrained"] = ctx.untrained
+    drives = {"": "inputs"}
+    if "node_drive" in controls:
+        drives["_node_drive"] = "nodes"
+    if "task_trials" in controls:
+        drives["_task"] = "task"
+    rows, frames = [], []
+    for drive_suffix, drive in drives.items():
+        for model_suffix, model in models.items():
+            more, frame = _int_rows(ctx, model, drive_suffix + model_suffix, drive)
+            rows += more
+            frames.append(frame)
     pd.concat(frames, axis=1).to_csv(ctx.workdir / "int_maps.csv")
     return rows, {"int_maps": "int_maps.csv"}
 
