@@ -35,7 +35,7 @@ import torch
 from .compartments import Chain, solve_chain
 from .reference_channels import KINETICS, ReleaseState, advance_gates, channel_current, init_gates, mg_block_ref
 
-__all__ = ["Group", "RefCircuit", "RefResult", "cue_release", "run_reference"]
+__all__ = ["Group", "RefCircuit", "RefResult", "cue_release", "run_reference", "simulate_cell"]
 
 _DIFF = 1e-3
 _RECEPTOR_E = {"AMPA": 0.0, "GABA_A": -80.0, "NMDA": 0.0, "READOUT": 10.0}
@@ -340,3 +340,48 @@ def run_reference(circuit: RefCircuit, *, cue_r: dict[str, torch.Tensor], cue_in
                      e_spikes=e_spk.permute(1, 2, 0, 3).numpy(), i_spikes=s_spk[..., :ni].numpy(),
                      noise_spikes=s_spk[..., ni:].numpy(), bin_ms=steps_per_bin * dt, v_trace=v_trace,
                      diverged=diverged.numpy())
+
+
+def simulate_cell(chain: Chain, dens: dict[str, Any], current_na: Any, *, inject: int = 0, dt: float = 0.025,
+                  v0: Any = -70.0, e_leak: float = -70.0, dtype: torch.dtype = torch.float64) -> np.ndarray:
+    """One multi-compartment cell with the full channel set under injected currents.
+
+    Parameters
+    ----------
+    chain : Chain
+    dens : dict
+        Densities in S/cm2 (``na``, ``k``, ``leak``, ``km``, ``cal``, ``cat``): floats,
+        ``(n_comp,)`` arrays or ``(B, n_comp)`` arrays (one cell per column of ``current_na``).
+    current_na : (n_steps, B) array_like
+        Current into compartment ``inject`` during every step, nA (``B`` cells at once).
+    inject : int
+    dt : float
+    v0 : float or (n_comp,) array_like
+        Initial voltage; gates start at 0.2 as in the reference.
+
+    Returns
+    -------
+    (B, n_steps + 1, n_comp) ndarray
+        Voltages, the initial state first.
+    """
+    cur = torch.as_tensor(np.asarray(current_na, dtype=float), dtype=dtype)
+    if cur.ndim != 2:
+        raise ValueError(f"current_na must be (n_steps, B); got shape {tuple(cur.shape)}")
+    n_steps, b = cur.shape
+    m = chain.n_comp
+    d = {key: torch.as_tensor(np.broadcast_to(np.asarray(val, dtype=float), (b, m)).copy(), dtype=dtype)
+         for key, val in dens.items()}
+    v = torch.as_tensor(np.broadcast_to(np.asarray(v0, dtype=float), (b, m)).copy(), dtype=dtype)
+    gates = init_gates((b, m), "full", dtype=dtype)
+    g_prev, g_next = (torch.as_tensor(g, dtype=dtype) for g in chain.coupling())
+    scale = 1e5 / float(chain.areas_um2[inject])
+    onehot = torch.zeros(m, dtype=dtype)
+    onehot[inject] = 1.0
+    out = [v]
+    for k in range(n_steps):
+        gates = advance_gates(gates, v, dt)
+        lin, const = channel_current(gates, v, d, e_leak=e_leak)
+        const = const + (cur[k] * scale)[:, None] * onehot
+        v = solve_chain(v, lin, const, g_prev, g_next, dt, chain.cm_uf_cm2)
+        out.append(v)
+    return torch.stack(out, dim=1).numpy()

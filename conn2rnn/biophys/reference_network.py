@@ -198,7 +198,7 @@ def build_reference_circuit(params: Mapping[str, Any], condition: str, *, n_e: i
             mask_rng.uniform(size=size)
 
     def t(x: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.ascontiguousarray(x), dtype=dtype)
+        return torch.as_tensor(np.array(x, dtype=float), dtype=dtype)
 
     groups = []
     wiring = {}
