@@ -165,7 +165,7 @@ def _cmd_spec(args: argparse.Namespace) -> int:
 def _cmd_writeup(args: argparse.Namespace) -> int:
     from .experiments.writeup import write_reproduction
 
-    print(f"write-up written to {write_reproduction(args.dir, args.out)}")
+    print(f"write-up written to {write_reproduction(args.dir, args.out, maps=args.map)}")
     return 0
 
 
@@ -232,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
                                              "for a reproduction document")
     writeup.add_argument("dir", help="the experiment folder")
     writeup.add_argument("out", help="output folder, e.g. docs/reproductions/NAME")
+    writeup.add_argument("--map", action="append", default=None, metavar="NAME_OR_FILE",
+                         help="compare the stored INT maps with this brain map (a registered name such as "
+                              "int_hcp_ito2020, or a .csv/.npy file with one value per region); repeat for "
+                              "several; default the spec's empirical maps. Nothing is trained again")
     writeup.set_defaults(func=_cmd_writeup)
 
     report = sub.add_parser("report", help="rebuild the figures and report of an experiment folder")

@@ -6,9 +6,11 @@ and the INT maps of every group) and writes into an output folder, typically
 
 * ``results.md``: the tables below with n, spread and p-values, and the figures;
 * ``accuracy.csv``: per task and regime, networks, accuracy and how many reached criterion;
-* ``int.csv``: per task, regime and condition (trained, untrained twin, and the
-  trained spun-map control where the spec has one), the rho of the model INT
-  maps with the headline empirical map (:func:`conn2rnn.analysis.int_validation.int_comparison_table`):
+* ``int.csv``: per map (the spec's empirical maps, or any chosen with ``maps=``:
+  :mod:`conn2rnn.experiments.int_tables`), drive (through the inputs, into every
+  node, task trials), task, regime and condition (trained, untrained twin, and the
+  trained spun-map control where the spec has one), the rho of the stored model INT
+  maps with that map (:func:`conn2rnn.analysis.int_validation.int_comparison_table`):
   the n of networks with a defined rho, diverged and excluded counts, rho
   spread, the fraction significant under spin nulls, the rho of the
   ensemble-mean map, the paired difference from the baseline condition with a
@@ -32,10 +34,10 @@ import pandas as pd
 from scipy import stats
 
 from .. import plotting
-from ..analysis.int_validation import empirical_null_maps, int_comparison_table
 from ..plotting._common import _figure, _save
 from .report import markdown_table, recovery_line, stored_tables
 from .folders import open_experiment
+from .int_tables import int_tables, resolve_maps
 from .spec import ExperimentSpec
 from .store import ResultStore
 
@@ -64,60 +66,6 @@ def _accuracy_table(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
 def _int_maps(store: ResultStore, groups: set[str]) -> pd.DataFrame:
     frames = stored_tables(store, "int_maps", groups, index_col="region")
     return pd.concat(frames, axis=1) if frames else pd.DataFrame()
-
-
-def _spun_partner(spec: ExperimentSpec, name: str) -> str | None:
-    """The regime identical to ``name`` but without its nulls (``tau_null``, ``distance_null``): its original."""
-    nulls = ("tau_null", "distance_null")
-
-    def key(regime: Any) -> dict[str, Any]:
-        return {k: v for k, v in regime.to_dict().items() if k != "name" and k not in nulls}
-
-    regime = spec.regime(name)
-    if all(getattr(regime, n) == "none" for n in nulls):
-        return None
-    for other in spec.regimes:
-        cand = spec.regime(other)
-        if all(getattr(cand, n) == "none" for n in nulls) and key(cand) == key(regime):
-            return other
-    return None
-
-
-def _int_table(spec: ExperimentSpec, wide: pd.DataFrame, maps: pd.DataFrame, graph: Any, headline: str,
-               null_maps: np.ndarray) -> pd.DataFrame:
-    def stack(run_ids: list[str], suffix: str = "") -> np.ndarray:
-        return np.stack([maps[r + suffix].reindex(list(graph.names)).to_numpy(dtype=float) for r in run_ids])
-
-    frames = []
-    for task in spec.tasks:
-        for regime in spec.regimes:
-            part = wide[(wide.task == task) & (wide.regime == regime)].sort_values("seed")
-            runs = [r for r in part.run_id if r in maps.columns]
-            if not runs:
-                continue
-            conditions = {"trained": stack(runs)}
-            if all(r + "_untrained" in maps.columns for r in runs):
-                conditions["untrained"] = stack(runs, "_untrained")
-            partner = _spun_partner(spec, regime)
-            if partner is not None:  # this regime is the control: compare the original against it
-                continue
-            for other in spec.regimes:
-                if _spun_partner(spec, other) == regime:
-                    control = wide[(wide.task == task) & (wide.regime == other)].sort_values("seed")
-                    if list(control.seed) == list(part.seed):
-                        conditions[f"trained, {other}"] = stack(list(control.run_id))
-            table = int_comparison_table(conditions, graph.maps[headline], graph,
-                                         baseline="untrained" if "untrained" in conditions else None,
-                                         ceiling="gradient" if graph.gradient is not None else None,
-                                         null_maps=null_maps, seed=0, n_boot=10_000)
-            table.insert(0, "regime", regime)
-            table.insert(0, "task", task)
-            frames.append(table)
-    if not frames:
-        return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    out["null"] = spec.analysis.nulls
-    return out
 
 
 def _topology_table(wide: pd.DataFrame, criterion: float, order: list[str]) -> pd.DataFrame:
@@ -183,7 +131,8 @@ def _rho_figure(wide: pd.DataFrame, task: str, regimes: list[str], path: Path) -
     _save(fig, path)
 
 
-def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | None = None) -> Path:
+def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | None = None,
+                       maps: list[str] | None = None) -> Path:
     """Write ``results.md``, the summary CSVs and figures of an experiment into ``out_dir``.
 
     Parameters
@@ -193,6 +142,11 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
     out_dir : str or Path
         Created if needed; its previous ``results.md``, CSVs and figures are replaced.
     title : str, optional
+    maps : list of str, optional
+        Brain maps to compare the stored INT maps with, each a registered map
+        name or a ``.csv``/``.npy`` file (one value per region, or
+        ``region,value`` rows): nothing is trained or simulated again. Default:
+        the spec's ``analysis.empirical_maps``.
 
     Returns
     -------
@@ -247,32 +201,41 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
         lines.append(f"![{task} accuracy](figures/{path.name})")
     lines.append("")
 
-    graph = spec.graph.build()
-    headline = next((m for m in spec.analysis.empirical_maps if m in graph.maps), None)
-    maps = _int_maps(store, ids)
-    if headline is not None and not maps.empty:
-        kind = spec.analysis.nulls if spec.analysis.nulls != "none" else "shuffle"
-        null_maps = empirical_null_maps(graph.maps[headline], graph, nulls=kind, n_perm=spec.analysis.n_nulls,
-                                        seed=0)
-        ints = _int_table(spec, wide, maps, graph, headline, null_maps)
+    graph, map_values = resolve_maps(spec, maps)
+    stored = _int_maps(store, ids)
+    ints = int_tables(spec, wide, stored, graph, map_values) if not stored.empty else pd.DataFrame()
+    if not ints.empty:
         ints.to_csv(out_dir / "int.csv", index=False)
-        shown = ["task", "regime", "condition", "n_defined", "n_excluded", "n_diverged", "n_silent_nodes",
+        shown = ["drive", "task", "regime", "condition", "n_defined", "n_excluded", "n_diverged", "n_silent_nodes",
                  "rho_mean", "rho_sd", "frac_significant", "rho_mean_map", "p_mean_map", "diff_mean",
                  "diff_ci_low", "diff_ci_high", "wilcoxon_p"]
-        ceiling = ints[["ceiling_rho", "ceiling_p"]].iloc[0]
-        lines += ["## Intrinsic timescales vs the empirical map", "",
-                  f"Spearman rho between each network's INT map ({spec.analysis.int_estimator}, "
-                  f"{spec.analysis.int_route} route, {spec.analysis.n_steps} steps) and `{headline}`; "
-                  f"p-values from {spec.analysis.n_nulls} {kind} nulls. `diff_*`: trained minus the baseline "
-                  "condition (the untrained twin), paired by seed, bootstrap 95% CI and Wilcoxon signed-rank p. "
-                  f"Ceiling: rho(gradient, {headline}) = {ceiling.ceiling_rho:.3f} (p = {ceiling.ceiling_p:.3g}).",
-                  "", recovery_line(spec), "", markdown_table(ints[[c for c in shown if c in ints.columns]]), ""]
-        for task in spec.tasks:
-            if task in set(ints.task):
-                path = figures / f"{task}_int_rho.png"
-                _rho_figure(wide, task, [r for r in spec.regimes if r in set(wide.regime)], path)
-                lines.append(f"![{task} INT rho](figures/{path.name})")
-        lines.append("")
+        a = spec.analysis
+        lines += ["## Intrinsic timescales vs the empirical maps", "",
+                  f"Each network's stored INT map ({a.int_estimator}, {a.int_route} route; resting drive "
+                  f"N({a.drive_mean:g}, {a.drive_sd:g}) for {a.n_steps} steps after {a.washout}"
+                  + (f", ACF lags 0-{a.max_lag}" if a.max_lag else "")
+                  + (", 0 for a node without a crossing" if a.no_crossing == "zero" else "")
+                  + f") against each map below: Spearman rho per network (`rho_mean`, `rho_sd`, "
+                  f"`frac_significant` under {a.n_nulls} {ints.null.iloc[0]} nulls) and the rho of the "
+                  "ensemble-mean map (`rho_mean_map`, `p_mean_map`): the mean map of n networks averages out "
+                  "network-to-network noise, so its rho is not the average per-network rho, and a published "
+                  "single-map figure compares with `rho_mean_map`. `diff_*`: trained minus the untrained twin, "
+                  "paired by seed, bootstrap 95% CI and Wilcoxon signed-rank p. Drives: through the inputs (the "
+                  "resting drive), noise into every node (where the drive enters, removed), task trials.", "",
+                  recovery_line(spec), ""]
+        for name, part in ints.groupby("map", sort=False):
+            ceiling = part[["ceiling_rho", "ceiling_p"]].iloc[0]
+            lines += [f"### `{name}`", "", f"Ceiling: rho(gradient, {name}) = {ceiling.ceiling_rho:.3f} "
+                      f"(p = {ceiling.ceiling_p:.3g}).", "",
+                      markdown_table(part[[c for c in shown if c in part.columns]]), ""]
+        headline = next(iter(map_values))
+        if maps is None:
+            for task in spec.tasks:
+                if task in set(ints.task):
+                    path = figures / f"{task}_int_rho.png"
+                    _rho_figure(wide, task, [r for r in spec.regimes if r in set(wide.regime)], path)
+                    lines.append(f"![{task} INT rho vs {headline}](figures/{path.name})")
+            lines.append("")
 
     if any(m in wide.columns for m in _TOPOLOGY):
         topo = _topology_table(wide, criterion, list(spec.regimes) + sorted(set(wide.regime) - set(spec.regimes)))
