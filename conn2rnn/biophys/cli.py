@@ -43,11 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_args(args: argparse.Namespace) -> int:
     """Execute parsed ``run``/``report`` arguments (from :func:`add_arguments`); returns the exit status."""
     if args.brc_command == "run":
-        from .experiment import run_protocol
+        from .experiment import load_spec, run_protocol
 
-        table = run_protocol(shipped_spec_path(args.spec), args.out, runner=args.runner, n_workers=args.workers,
+        cfg = load_spec(shipped_spec_path(args.spec))  # checked before anything is written
+        table = run_protocol(cfg, args.out, runner=args.runner, n_workers=args.workers,
                              progress=not args.no_progress)
-        print(f"{table['group_id'].nunique()} group(s) recorded in {args.out}")
+        ids = {f"{c}-seed{s}" for c in cfg["conditions"] for s in cfg["seeds"]}
+        print(f"{len(ids & set(table['group_id']))} of {len(ids)} group(s) of the spec recorded in {args.out}")
         return 0
     from .report import write_report
 
