@@ -20,6 +20,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
     from . import __version__
     from .datasets import cached_datasets, get_data_dir
+    from .datasets.bundled import bundled_manifest
 
     print(f"conn2rnn {__version__}  (python {sys.version.split()[0]})")
     for pkg in ("numpy", "scipy", "pandas", "torch", "reservoirpy", "scikit-learn", "networkx",
@@ -29,7 +30,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
         except md.PackageNotFoundError:
             version = "not installed"
         print(f"  {pkg:<13} {version}")
-    print(f"data dir: {get_data_dir(args.data_dir)}")
+    print("bundled with the package (offline, checksum-verified on use):")
+    manifest = bundled_manifest()
+    for name, record in manifest["files"].items():
+        print(f"  {name:<24} {record['bytes']:>8} bytes")
+    for key, info in manifest["arrays"].items():
+        print(f"    {key:<22} {info['units']:<22} {info['source']}")
+    print(f"raw inputs and optional data, fetched on demand into the data dir {get_data_dir(args.data_dir)}:")
     for name, cached in cached_datasets(args.data_dir).items():
         print(f"  [{'x' if cached else ' '}] {name}")
     return 0
@@ -192,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conn2rnn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    info = sub.add_parser("info", help="versions, data dir and cached datasets")
+    info = sub.add_parser("info", help="versions, the data bundled with the package, and cached datasets")
     info.add_argument("--data-dir", default=None)
     info.set_defaults(func=_cmd_info)
 
