@@ -38,10 +38,10 @@ reservoir_test_trials = 64
 """
 
 
-def test_info_lists_cached_datasets(capsys, data_dir):
+def test_info_lists_cached_datasets(capsys, seeded_data_dir, reference_data):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
-    assert str(data_dir) in out and "[x] enigma_hcp/strucMatrix_ctx_schaefer_100.csv" in out
+    assert str(seeded_data_dir) in out and "[x] enigma_hcp/strucMatrix_ctx_schaefer_100.csv" in out
 
 
 def test_graph_plot_offline(tmp_path, capsys):
@@ -172,9 +172,18 @@ def test_missing_files_and_data_are_one_line(tmp_path, capsys, monkeypatch):
     assert "nope.toml" in _one_line(capsys)
     assert main(["report", str(tmp_path / "not_a_run")]) == 2
     assert "not_a_run" in _one_line(capsys)
-    assert main(["graph", "schaefer100", "--connectome", "enigma_hcp",
-                 "--data-dir", str(tmp_path / "empty")]) == 2
+    # every bundled dataset ships with the package, so a dataset that cannot be had is simulated
+    import conn2rnn.datasets as datasets
+    from conn2rnn.datasets import DataNotFoundError
+
+    def unavailable(*args, **kwargs):
+        fetch_enigma_hcp(100, data_dir=str(tmp_path / "empty"))  # offline: the fetcher's own error
+        raise AssertionError("the fetch should have failed offline")  # pragma: no cover
+
+    monkeypatch.setattr(datasets, "load_atlas", unavailable)
+    assert main(["graph", "schaefer100", "--connectome", "enigma_hcp"]) == 2
     assert "enigma" in _one_line(capsys).lower()
+    assert issubclass(DataNotFoundError, FileNotFoundError)
 
 
 def test_command_line_errors_have_no_traceback(tmp_path):
