@@ -73,12 +73,16 @@ print("top-decile gradient regions:", [graph.names[i] for i in top[:5]], "...")
 
 # %% [markdown]
 # ## The structural connectome
-# The ENIGMA HCP group connectome is fetched once (pinned URL, sha256-checked) and
-# cached in the data folder (`$CONN2RNN_DATA` or `~/conn2rnn_data`). Graphs are
-# immutable: attaching data returns a new graph.
+# The ENIGMA HCP group connectome ships with the package, like the empirical maps
+# (built by `data/build_bundled_data.py` from pinned, checksummed sources: nothing is
+# downloaded). Graphs are immutable: attaching data returns a new graph. Three
+# empirical timescale maps are registered: HCP young-adult resting fMRI (Ito et al.
+# 2020, the default), HCP MEG, and the Healthy Brain Network (a developmental cohort,
+# ages 5-21, whose map is nearly flat).
 
 # %%
-graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp", maps=["sa_axis", "int_hbn"])
+graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp",
+                            maps=["sa_axis", "int_hcp_ito2020", "meg_timescale", "int_hbn"])
 print(graph)
 w = graph.connectome
 edges = w > 0
@@ -86,8 +90,10 @@ from scipy.stats import spearmanr
 
 rho = spearmanr(w[edges], euclidean[edges])[0]
 print(f"density {edges.mean():.2f}; weight vs distance Spearman rho = {rho:.2f}")
-rho_int = spearmanr(graph.maps["int_hbn"], graph.maps["sa_axis"])[0]
-print(f"empirical INT (HBN) vs S-A axis: rho = {rho_int:.2f}")
+for name in ("int_hcp_ito2020", "meg_timescale", "int_hbn"):
+    values = graph.maps[name]
+    print(f"{name}: vs S-A axis rho = {spearmanr(values, graph.maps['sa_axis'])[0]:.2f}, "
+          f"coefficient of variation {values.std() / values.mean():.1%}")
 
 # %% [markdown]
 # ## Export and a figure

@@ -29,8 +29,8 @@ from conn2rnn.fitting.training import train
 torch.set_num_threads(1)
 FIGURES = Path("tutorial_figures")
 FIGURES.mkdir(exist_ok=True)
-graph = conn2rnn.load_atlas("schaefer100", maps=["int_hbn", "sa_axis"])
-empirical = graph.maps["int_hbn"]
+graph = conn2rnn.load_atlas("schaefer100", maps=["int_hcp_ito2020", "int_hbn", "sa_axis"])
+empirical = graph.maps["int_hcp_ito2020"]
 
 # %% [markdown]
 # ## The estimator on a process with a known answer
@@ -57,13 +57,19 @@ print(recovery_self_test(estimator="acf_sum", route="raw", seed=0).to_dict())
 print(recovery_self_test(estimator="acf_sum", route="bold", n_steps=1200, seed=0).to_dict())
 
 # %% [markdown]
-# ## The empirical map: HBN resting-state INTs on Schaefer-100
+# ## The empirical map: HCP resting-state fMRI timescales on Schaefer-100
+# Ito et al. (2020): 352 HCP young adults, the decay constant of each Glasser parcel's
+# BOLD autocorrelation, carried onto Schaefer-100. It follows the S-A axis closely; the
+# Healthy Brain Network map (children and adolescents) is nearly flat and follows it
+# far less, so no hierarchy-ordered model could match it well.
 
 # %%
-plot_surface_map(graph, empirical, title="empirical INT (HBN, s)", path=FIGURES / "04_int_hbn.png")
-sa = compare_maps(empirical, graph.maps["sa_axis"], nulls="spin", sphere_coords=graph.sphere_coords,
-                  hemispheres=graph.hemispheres, n_perm=500, seed=0)
-print(f"HBN INT vs S-A axis: rho = {sa.r:.2f}, p_spin = {sa.p_null:.3f}")
+plot_surface_map(graph, empirical, title="empirical timescale (HCP fMRI, s)",
+                 path=FIGURES / "04_int_hcp_ito2020.png")
+for name in ("int_hcp_ito2020", "int_hbn"):
+    sa = compare_maps(graph.maps[name], graph.maps["sa_axis"], nulls="spin", sphere_coords=graph.sphere_coords,
+                      hemispheres=graph.hemispheres, n_perm=500, seed=0)
+    print(f"{name} vs S-A axis: rho = {sa.r:.2f}, p_spin = {sa.p_null:.3f}")
 
 # %% [markdown]
 # ## Vanilla vs bio networks

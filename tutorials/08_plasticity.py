@@ -6,7 +6,7 @@
 # on each node's activation, a developmental wave of plasticity that travels along the
 # sensorimotor-association (S-A) axis, pruning during training, and virtual lesions
 # afterwards. Everything runs on the Schaefer-100 atlas with the HCP structural
-# connectome, the S-A axis and the HBN INT map, at a small scale (a few networks,
+# connectome, the S-A axis and the HCP fMRI timescale map, at a small scale (a few networks,
 # a few hundred steps): the numbers show how to run each experiment, not its answer.
 
 # %%
@@ -29,7 +29,7 @@ from conn2rnn.tasks import get_task
 torch.set_num_threads(1)
 FIGURES = Path("tutorial_figures")
 FIGURES.mkdir(exist_ok=True)
-graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp", maps=["sa_axis", "int_hbn"])
+graph = conn2rnn.load_atlas("schaefer100", connectome="enigma_hcp", maps=["sa_axis", "int_hcp_ito2020"])
 gonogo = get_task("gonogo")
 quiet = {"progress": False, "eval_every": 25, "eval_batch_size": 64}
 
@@ -49,10 +49,10 @@ r_fixed = train(fixed, gonogo, n_steps=150, lr=3e-3, **quiet)
 r_learned = train(learned, gonogo, n_steps=150, lr=3e-3, lr_tau=3e-2, **quiet)
 print("final accuracy, fixed tau:  ", r_fixed.final_accuracy.round(3))
 print("final accuracy, learned tau:", r_learned.final_accuracy.round(3))
-print(tau_map_correlation(learned, "int_hbn", graph=graph)[["network", "map", "r", "p_parametric",
-                                                             "tau_min_ms", "tau_max_ms"]].round(3))
-plot_map_scatter(learned.tau[0].numpy(), graph.maps["int_hbn"], xlabel="learned tau (ms)",
-                 ylabel="HBN INT (s)", path=FIGURES / "08_learned_tau_vs_int.png")
+print(tau_map_correlation(learned, "int_hcp_ito2020", graph=graph)[["network", "map", "r", "p_parametric",
+                                                                     "tau_min_ms", "tau_max_ms"]].round(3))
+plot_map_scatter(learned.tau[0].numpy(), graph.maps["int_hcp_ito2020"], xlabel="learned tau (ms)",
+                 ylabel="HCP fMRI timescale (s)", path=FIGURES / "08_learned_tau_vs_int.png")
 
 # %% [markdown]
 # ## Neuromodulatory gain and expressivity
@@ -106,20 +106,22 @@ fig.savefig(FIGURES / "08_gain_sweep.png", dpi=100, bbox_inches="tight")
 # training. The controls: the same total plasticity at every step without the wave
 # ("uniform"), and the wave in reverse. The multiplier scales Adam's *update*, not the
 # gradient (Adam would normalise a scaled gradient away). Snapshots record the topology
-# of the recurrent weights as training goes.
+# of the recurrent weights as training goes. The units are tanh here: bounded, so every
+# network keeps a defined timescale on every node under the resting drive (ReLU
+# networks trained this briefly can run away under it).
 
 # %%
 n_steps = 150
 tables, speed, hierarchy = [], {}, {}
 for direction in ("forward", "uniform", "reverse"):
     model = BioRNN.from_graph(graph, gonogo, "embedded", n_networks=2, seeds=[0, 1], tau=200.0,
-                              activation="relu", strengths=1e-4)
+                              activation="tanh", strengths=1e-4)
     wave = PlasticityWave(graph.maps["sa_axis"], n_steps=n_steps, width=0.2, floor=0.05, direction=direction)
     result = train(model, gonogo, n_steps=n_steps, lr=3e-3, batch_size=8, schedules={"plasticity": wave},
                    snapshot_steps=[0, 50, 100, 150], progress=False, eval_every=5, eval_batch_size=64)
     tables.append(result.snapshots.table.assign(regime=direction))
     speed[direction] = result.trials_to_criterion
-    ints = model_ints(model, n_steps=400, washout=50)  # audited: silent ReLU nodes are counted, not hidden
+    ints = model_ints(model, n_steps=400, washout=50)  # audited: silent or diverged nodes are counted
     hierarchy[direction] = [round(compare_maps(graph.maps["sa_axis"], ints.ints_s[k]).r, 3) if ints.included[k]
                             else f"excluded: {ints.excluded[k]}" for k in range(2)]
 print("trials to 90% accuracy:", speed)

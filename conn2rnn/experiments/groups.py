@@ -25,20 +25,20 @@ from .spec import AnalysisSpec, ExperimentSpec, GraphSpec, ModelSpec, TrainingSp
 __all__ = ["ReservoirGroup", "RunGroup", "TrainableGroup", "expand", "group_from_dict"]
 
 
-def _non_default_fields(section: Any) -> dict[str, Any]:
-    """A spec section's fields that differ from their defaults.
+def _identity_fields(section: Any) -> dict[str, Any]:
+    """A spec section's fields that make a group's identity.
 
-    A group's identity leaves defaults out, so that a new option with a default
-    added to a section keeps the identity of every group that does not use it
-    (and the stores that hold them resumable).
+    Every field counts, except an option declared with ``metadata={"identity":
+    "if_set"}`` (options added after stores were written) while it holds its
+    default: adding such an option keeps the identity of every group that does not
+    use it, and the stores that hold them resumable.
     """
     out = {}
     for f in dataclasses.fields(section):
         value = getattr(section, f.name)
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
-        if default is dataclasses.MISSING or value != default:
-            out[f.name] = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+        if f.metadata.get("identity") == "if_set" and value == f.default:
+            continue
+        out[f.name] = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
     return out
 
 
@@ -86,7 +86,7 @@ class RunGroup:
             if isinstance(value, Regime):
                 value = value.to_dict()
             elif dataclasses.is_dataclass(value):
-                value = _non_default_fields(value)
+                value = _identity_fields(value)
             out[f.name] = value
         return json.loads(json.dumps(out))  # tuples -> lists
 

@@ -25,11 +25,18 @@ from ..analysis.int_validation import empirical_null_maps, int_comparison_table
 from ..datasets import MAPS
 from .spec import ExperimentSpec
 
-__all__ = ["DRIVES", "int_tables", "resolve_maps"]
+__all__ = ["DRIVES", "int_tables", "resolve_maps", "wide_results"]
 
 #: Column suffix of each drive in ``int_maps.csv`` and its label in the tables.
 DRIVES = {"": "resting drive through the inputs", "_node_drive": "noise into every node",
           "_task": "task trials"}
+
+
+def wide_results(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per run (its labels and strength), one column per metric."""
+    wide = results.pivot_table(index=["task", "regime", "family", "run_id", "seed"], columns="metric",
+                               values="value", aggfunc="first").reset_index()
+    return wide.merge(results[["run_id", "strength"]].drop_duplicates("run_id"), on="run_id")
 
 
 def _user_map(path: Path, graph: Any) -> np.ndarray:
@@ -113,19 +120,20 @@ def _table(spec: ExperimentSpec, wide: pd.DataFrame, stored: pd.DataFrame, graph
                          for r in run_ids])
 
     frames = []
+    reservoirs = [f"reservoir-{variant}" for variant in spec.reservoirs]
     for task in spec.tasks:
-        for regime in spec.regimes:
-            if _spun_partner(spec, regime) is not None:  # a control: compared next to its original
-                continue
+        for regime in list(spec.regimes) + reservoirs:
+            if regime not in reservoirs and _spun_partner(spec, regime) is not None:
+                continue  # a control: compared next to its original
             part = wide[(wide.task == task) & (wide.regime == regime)].sort_values("seed")
             runs = [r for r in part.run_id if r + drive in stored.columns]
             if not runs:
                 continue
-            conditions = {"trained": stack(runs)}
+            conditions = {"readout-only" if regime in reservoirs else "trained": stack(runs)}
             if all(r + drive + "_untrained" in stored.columns for r in runs):
                 conditions["untrained"] = stack(runs, "_untrained")
             for other in spec.regimes:
-                if _spun_partner(spec, other) == regime:
+                if regime not in reservoirs and _spun_partner(spec, other) == regime:
                     control = wide[(wide.task == task) & (wide.regime == other)].sort_values("seed")
                     if list(control.seed) == list(part.seed) and all(
                             r + drive in stored.columns for r in control.run_id):

@@ -20,6 +20,7 @@ from .. import plotting
 from ..analysis.int_validation import recovery_self_test
 from ..analysis.maps import compare_maps, compare_regimes
 from .folders import open_experiment
+from .int_tables import DRIVES, int_tables, wide_results
 from .spec import ExperimentSpec
 from .store import ResultStore, read_table
 
@@ -223,6 +224,24 @@ def write_report(root: str | Path, *, title: str | None = None) -> Path:
                   "`frac_significant`: p < 0.05 under the spatial nulls; `mwu_p`: two-sided Mann-Whitney U "
                   "test of the rho distribution against vanilla's.", "",
                   markdown_table(int_table), "", recovery_line(spec), ""]
+    stored = pd.concat(stored_tables(store, "int_maps", experiment.completed, index_col="region"), axis=1) \
+        if headline is not None and "int_rho" in set(results.metric) else pd.DataFrame()
+    if not stored.empty:
+        per_regime = int_tables(spec, wide_results(results), stored, graph, {headline: graph.maps[headline]})
+        per_regime = per_regime[per_regime.drive == DRIVES[""]]
+        if not per_regime.empty:
+            shown = ["task", "regime", "condition", "n_defined", "n_diverged", "n_silent_nodes", "rho_mean",
+                     "rho_sd", "frac_significant", "rho_mean_map", "p_mean_map", "diff_mean", "wilcoxon_p"]
+            ceiling = per_regime[["ceiling_rho", "ceiling_p"]].iloc[0]
+            lines += [f"## Intrinsic timescales vs `{headline}`: each network, the ensemble-mean map, the "
+                      "untrained twins", "",
+                      "Per regime: Spearman rho of each network's INT map (`rho_mean` +- `rho_sd`, "
+                      "`frac_significant` under the spatial nulls), the rho of the regime's ensemble-mean "
+                      "map (`rho_mean_map`, `p_mean_map`), and for trainable regimes the untrained twins "
+                      "(`condition` untrained: what the constraints impose before any training) with the "
+                      f"paired difference (`diff_mean`, Wilcoxon p). Ceiling: the hierarchy gradient itself "
+                      f"correlates {ceiling.ceiling_rho:.3f} with `{headline}` (p = {ceiling.ceiling_p:.3g}).",
+                      "", markdown_table(per_regime[[c for c in shown if c in per_regime.columns]]), ""]
     if "int_rho" in set(results.metric) and headline is not None:
         n_nulls = spec.analysis.n_nulls
         empirical = graph.maps[headline]

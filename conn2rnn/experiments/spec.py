@@ -399,8 +399,8 @@ class AnalysisSpec(_Section):
     drive_sd: float = 0.3
     washout: int = 100
     n_steps: int = 1200
-    max_lag: int = 0
-    no_crossing: str = "nan"
+    max_lag: int = dataclasses.field(default=0, metadata={"identity": "if_set"})
+    no_crossing: str = dataclasses.field(default="nan", metadata={"identity": "if_set"})
     tr_s: float = 0.72
     hrf: str = "spm"
     min_bold_samples: int = MIN_BOLD_SAMPLES

@@ -37,20 +37,13 @@ from .. import plotting
 from ..plotting._common import _figure, _save
 from .report import markdown_table, recovery_line, stored_tables
 from .folders import open_experiment
-from .int_tables import int_tables, resolve_maps
+from .int_tables import int_tables, resolve_maps, wide_results
 from .spec import ExperimentSpec
 from .store import ResultStore
 
 __all__ = ["write_reproduction"]
 
 _TOPOLOGY = ("modularity_q", "sigma", "weight_distance_rho", "wiring_cost")
-
-
-def _wide(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per run (its labels and strength), one column per metric."""
-    wide = results.pivot_table(index=["task", "regime", "family", "run_id", "seed"], columns="metric",
-                               values="value", aggfunc="first").reset_index()
-    return wide.merge(results[["run_id", "strength"]].drop_duplicates("run_id"), on="run_id")
 
 
 def _accuracy_table(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
@@ -179,7 +172,7 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
     ids = set(experiment.completed)
     figures = out_dir / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    wide = _wide(results)
+    wide = wide_results(results)
     criterion = spec.training.criterion
     n_groups, n_done = len(experiment.group_ids), len(experiment.completed)
     heading = f"# {title or spec.name}: results" + ("" if experiment.is_complete else " (incomplete)")
