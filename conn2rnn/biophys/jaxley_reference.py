@@ -18,7 +18,7 @@ import numpy as np
 
 from .compartments import Chain
 
-__all__ = ["jaxley_cell", "jaxley_network", "simulate_jaxley_cell", "simulate_jaxley_network"]
+__all__ = ["jaxley_cell", "jaxley_network", "jaxley_trial_fn", "simulate_jaxley_cell", "simulate_jaxley_network"]
 
 
 def _jax():
@@ -220,8 +220,39 @@ def jaxley_network(circuit: Any, cue_amplitudes_na: np.ndarray) -> tuple[Any, di
     return net, gids
 
 
+def jaxley_trial_fn(net: Any, gids: dict, n_steps: int, dt: float = 0.025):
+    """A jit-compiled one-trial function of the network, as the reference runs it.
+
+    Returns
+    -------
+    callable
+        ``f(cue_current_na (n_steps, n_cue), noise_na (n_steps, n_noise), v0_e (n_e, n_comp_e),
+        v0_i (n_i, n_comp_s)) -> (n_steps + 1, n_rec)`` recordings: E compartment 0, E tip, I
+        compartment 0, readout compartment 0.
+    """
+    jax, jx = _jax()
+    net.delete_recordings()
+    net.delete_stimuli()
+    last = len(net.cell(gids["E"][0]).nodes) - 1
+    net.cell(gids["E"]).branch(0).comp(0).record("v", verbose=False)
+    net.cell(gids["E"]).branch(last // 4).comp(last % 4).record("v", verbose=False)
+    net.cell(gids["I"]).branch(0).comp(0).record("v", verbose=False)
+    net.cell(gids["readout"]).branch(0).comp(0).record("v", verbose=False)
+    t_max = (n_steps - 1) * dt + dt / 2  # Jaxley takes int(t_max // dt + 1) steps
+
+    def run(cue_current_na, noise_na, v0_e, v0_i):
+        data = net.cell(gids["cue"]).branch(0).comp(0).data_stimulate(cue_current_na.T, data_stimuli=None)
+        data = net.cell(gids["noise"]).branch(0).comp(0).data_stimulate(noise_na.T, data_stimuli=data)
+        pstate = net.cell(gids["E"]).data_set("v", v0_e.reshape(-1), None)
+        pstate = net.cell(gids["I"]).data_set("v", v0_i.reshape(-1), pstate)
+        return jx.integrate(net, delta_t=dt, t_max=t_max, data_stimuli=data, param_state=pstate).T
+
+    return jax.jit(run)
+
+
 def simulate_jaxley_network(net: Any, gids: dict, *, cue_current_na: np.ndarray, noise_na: np.ndarray,
-                            v0_e: np.ndarray, v0_i: np.ndarray, dt: float = 0.025) -> dict[str, np.ndarray]:
+                            v0_e: np.ndarray, v0_i: np.ndarray, dt: float = 0.025,
+                            trial_fn: Any = None) -> dict[str, np.ndarray]:
     """One trial in Jaxley: voltages ``(n_steps + 1, cells)`` of E compartment 0 and tip, I and readout.
 
     Parameters
@@ -230,23 +261,12 @@ def simulate_jaxley_network(net: Any, gids: dict, *, cue_current_na: np.ndarray,
     noise_na : (n_steps, n_noise) ndarray
     v0_e : (n_e, n_comp_e) ndarray
     v0_i : (n_i, n_comp_s) ndarray
+    trial_fn : callable, optional
+        A :func:`jaxley_trial_fn` to reuse (its compilation is then paid once).
     """
-    _, jx = _jax()
-    net.delete_recordings()
-    net.delete_stimuli()
-    n_steps = noise_na.shape[0]
-    data = None
-    data = net.cell(gids["cue"]).branch(0).comp(0).data_stimulate(np.asarray(cue_current_na).T, data_stimuli=data)
-    data = net.cell(gids["noise"]).branch(0).comp(0).data_stimulate(np.asarray(noise_na).T, data_stimuli=data)
-    pstate = net.cell(gids["E"]).data_set("v", np.asarray(v0_e).reshape(-1), None)
-    pstate = net.cell(gids["I"]).data_set("v", np.asarray(v0_i).reshape(-1), pstate)
-    last = len(net.cell(gids["E"][0]).nodes) - 1
-    net.cell(gids["E"]).branch(0).comp(0).record("v", verbose=False)
-    net.cell(gids["E"]).branch(last // 4).comp(last % 4).record("v", verbose=False)
-    net.cell(gids["I"]).branch(0).comp(0).record("v", verbose=False)
-    net.cell(gids["readout"]).branch(0).comp(0).record("v", verbose=False)
-    t_max = (n_steps - 1) * dt + dt / 2
-    out = np.asarray(jx.integrate(net, delta_t=dt, t_max=t_max, data_stimuli=data, param_state=pstate)).T
+    fn = trial_fn if trial_fn is not None else jaxley_trial_fn(net, gids, noise_na.shape[0], dt)
+    out = np.asarray(fn(np.asarray(cue_current_na, dtype=float), np.asarray(noise_na, dtype=float),
+                        np.asarray(v0_e, dtype=float), np.asarray(v0_i, dtype=float)))
     ne, ni = len(gids["E"]), len(gids["I"])
     return {"E_soma": out[:, :ne], "E_tip": out[:, ne:2 * ne], "I": out[:, 2 * ne:2 * ne + ni],
             "readout": out[:, 2 * ne + ni:]}
