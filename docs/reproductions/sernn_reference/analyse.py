@@ -134,5 +134,33 @@ def _figures(frame, docs, last):
 if __name__ == "__main__":
     if sys.argv[1] == "measure":
         measure(*sys.argv[2:5])
-    else:
+    elif sys.argv[1] == "report":
         report(*sys.argv[2:4])
+
+
+def from_checkpoint(checkpoint: str, out_group: str) -> None:
+    """Snapshots recorded so far by an unfinished group, written as a finished group's files."""
+    import json
+
+    import torch
+
+    from conn2rnn.fitting.snapshots import Snapshots, save_snapshots
+
+    c = torch.load(checkpoint, weights_only=False)
+    meta = json.loads(c["meta"])["fingerprint"]
+    rows = {k: v.numpy() for k, v in c["snapshots"]["rows"].items()}
+    table = pd.DataFrame(rows)
+    for col in ("step", "trials", "network", "seed"):
+        table[col] = table[col].astype(np.int64)
+    weights = np.stack([w.numpy() for w in c["snapshots"]["weights"]])
+    steps = np.array(sorted(set(table["step"])), dtype=np.int64)
+    out = Path(out_group)
+    save_snapshots(Snapshots(table, weights, steps), out / "snapshots.npz")
+    run_ids = [f"one_choice_inference/{r['name']}/lambda={r['strength']:g}/seed={s}"
+               for r, s in zip(meta["regimes"], meta["model"]["seeds"])]
+    table.insert(0, "run_id", [run_ids[k] for k in table["network"]])
+    table.to_csv(out / "snapshots.csv", index=False)
+
+
+if __name__ == "__main__" and sys.argv[1] == "checkpoint":
+    from_checkpoint(sys.argv[2], sys.argv[3])
