@@ -46,13 +46,30 @@ __all__ = ["write_reproduction"]
 _TOPOLOGY = ("modularity_q", "sigma", "weight_distance_rho", "wiring_cost")
 
 
-def _accuracy_table(wide: pd.DataFrame, criterion: float) -> pd.DataFrame:
+def _accuracy_table(wide: pd.DataFrame, curves: pd.DataFrame, criterion: float) -> pd.DataFrame:
+    """Per task and regime: final accuracy, networks at criterion, and learning speed.
+
+    Learning speed two ways: trials to criterion (networks that never reach it are
+    left out and counted), and the mean of the held-out accuracy over every
+    evaluation of the learning curve (the area under it, normalised: the
+    reference bioRNN analysis's "learning speed").
+    """
+    auc = (curves.groupby("run_id").accuracy.mean() if not curves.empty and "accuracy" in curves
+           else pd.Series(dtype=float))
     rows = []
     for (task, regime), part in wide.groupby(["task", "regime"], sort=False):
         acc = part["accuracy"]
-        rows.append({"task": task, "regime": regime, "n_networks": len(part), "accuracy_mean": acc.mean(),
-                     "accuracy_sd": acc.std(ddof=1), "n_at_criterion": int((acc >= criterion).sum()),
-                     "n_diverged_training": int(part.get("diverged", pd.Series(0, index=part.index)).sum())})
+        row = {"task": task, "regime": regime, "n_networks": len(part), "accuracy_mean": acc.mean(),
+               "accuracy_sd": acc.std(ddof=1), "n_at_criterion": int((acc >= criterion).sum()),
+               "n_diverged_training": int(part.get("diverged", pd.Series(0, index=part.index)).sum())}
+        if "trials_to_criterion" in part:
+            ttc = part["trials_to_criterion"].dropna()
+            row.update(trials_to_criterion_median=ttc.median() if len(ttc) else np.nan,
+                       n_reaching_criterion=len(ttc))
+        speed = auc.reindex(part.run_id).dropna()
+        if len(speed):
+            row.update(learning_auc_mean=speed.mean(), learning_auc_sd=speed.std(ddof=1))
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -183,9 +200,13 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
               "complete). n is always the number of networks that enter a statistic.", "",
               "## Spec", "", "```toml", spec.to_toml().strip(), "```", ""]
 
-    accuracy = _accuracy_table(wide, criterion)
+    accuracy = _accuracy_table(wide, experiment.curves, criterion)
     accuracy.to_csv(out_dir / "accuracy.csv", index=False)
-    lines += ["## Task accuracy", "", f"Held-out accuracy after training; criterion {criterion:g}.", "",
+    lines += ["## Task accuracy and learning speed", "",
+              f"Held-out accuracy after training; criterion {criterion:g}. Learning speed: the median "
+              "trials to criterion of the networks that reach it, and `learning_auc`, the mean held-out "
+              f"accuracy over every evaluation of the learning curve (every {spec.training.eval_every} steps).",
+              "",
               markdown_table(accuracy), ""]
     for task in spec.tasks:
         path = figures / f"{task}_accuracy.png"
