@@ -25,7 +25,7 @@ MEASURES = ("modularity_q", "sigma_degree_preserving", "sigma_gnm", "sigma_demo"
 
 def measure(store: str, group: str, outdir: str) -> None:
     d = BrainGraph.from_grid((5, 5, 4)).distance("euclidean")
-    frame = snapshot_measures(store, group=group, distance=d, n_null=5, itr=5)
+    frame = snapshot_measures(store, group=group, distance=d, n_null=3, itr=3)
     Path(outdir).mkdir(parents=True, exist_ok=True)
     frame.to_csv(Path(outdir) / f"{group}.csv", index=False)
 
@@ -45,10 +45,11 @@ def report(outdir: str, docs: str) -> None:
     docs = Path(docs)
     (docs / "figures").mkdir(parents=True, exist_ok=True)
     frame = pd.concat([pd.read_csv(p) for p in sorted(Path(outdir).glob("*.csv"))], ignore_index=True)
-    last = int(frame["step"].max())
-    final = frame[frame["step"] == last].copy()
+    last_by = frame.groupby("regime")["step"].max()  # an unfinished group stops earlier
+    final = frame[frame["step"] == frame["regime"].map(last_by)].copy()
+    last = int(last_by.min())
     final["at_criterion"] = final["accuracy"] >= CRITERION
-    lines = [f"networks: {final.groupby('regime').size().to_dict()}, final step {last}"]
+    lines = [f"networks: {final.groupby('regime').size().to_dict()}, last snapshot {last_by.to_dict()}"]
     # per strength, final epoch
     agg = final.groupby(["regime", "strength"]).agg(
         n=("run_id", "size"), n_at_criterion=("at_criterion", "sum"), accuracy=("accuracy", "mean"),
@@ -67,8 +68,10 @@ def report(outdir: str, docs: str) -> None:
     pooled = pd.DataFrame(rows)
     pooled.to_csv(docs / "pooled_final.csv", index=False)
     # matched total weight: final epoch, and over training (every epoch after the first)
-    matched = []
-    for label, data in (("final epoch", ok), ("epochs 1-10", frame[(frame["step"] > 0) & (frame["accuracy"] >= CRITERION)])):
+    matched, bins = [], []
+    every = frame[(frame["step"] > 0) & (frame["accuracy"] >= CRITERION)]
+    anyacc = frame[frame["step"] > 0]
+    for label, data in (("last snapshot", ok), ("all snapshots", every), ("anyacc snapshots", anyacc)):
         lo = max(data.loc[data["regime"] == r, "total_abs_w"].min() for r in (L1, SE))
         hi = min(data.loc[data["regime"] == r, "total_abs_w"].max() for r in (L1, SE))
         edges = np.linspace(lo, hi, 6) if hi > lo else None
@@ -78,18 +81,18 @@ def report(outdir: str, docs: str) -> None:
             table, summary = compare_matched(data, col, groups=(L1, SE), edges=edges, n_perm=2000)
             table.insert(0, "measure", col)
             table.insert(0, "snapshots", label)
-            table.to_csv(docs / f"matched_{col}_{label.split()[0]}.csv", index=False)
+            bins.append(table)
             matched.append({"snapshots": label, "measure": col, **summary,
                             "total_w_low": lo, "total_w_high": hi})
     pd.DataFrame(matched).to_csv(docs / "matched_summary.csv", index=False)
+    pd.concat(bins, ignore_index=True).to_csv(docs / "matched_bins.csv", index=False)
     _figures(frame, docs, last)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print("\n".join(lines))
         print(agg.to_string())
         print(pooled.to_string())
         print(pd.DataFrame(matched).to_string())
-        for p in sorted(docs.glob("matched_*_final.csv")) + sorted(docs.glob("matched_*_epochs.csv")):
-            print(pd.read_csv(p).to_string())
+        print(pd.read_csv(docs / "matched_bins.csv").to_string())
 
 
 def _figures(frame, docs, last):
@@ -113,7 +116,7 @@ def _figures(frame, docs, last):
     fig.savefig(docs / "figures" / "topology_vs_total_weight.png", dpi=110)
     plt.close(fig)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-    fin = ok[ok["step"] == last]
+    fin = ok[ok["step"] == ok["regime"].map(ok.groupby("regime")["step"].max())]
     for r, c in colors.items():
         sub = fin[fin["regime"] == r]
         axes[0].scatter(sub["total_abs_w"], sub["sigma_degree_preserving"], s=10, color=c, label=r)
@@ -121,7 +124,7 @@ def _figures(frame, docs, last):
         for s, g in curve.groupby("strength"):
             axes[1].plot(g["step"] / 40, g["total_abs_w"], color=c, alpha=0.7)
     axes[0].axhline(1.0, color="k", lw=0.5)
-    axes[0].set_xlabel("total weight sum |W| (final epoch)")
+    axes[0].set_xlabel("total weight sum |W| (last snapshot)")
     axes[0].set_ylabel("sigma, degree-preserving null")
     axes[0].legend(frameon=False)
     axes[1].set_xlabel("epoch (40 steps of 128 problems)")
