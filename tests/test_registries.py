@@ -137,7 +137,7 @@ def test_a_registered_regime_null_and_analysis_are_usable(tmp_path):
 
 
 def test_names_come_from_the_registries():
-    assert set(SPATIAL_COSTS) == {"l1", "l2", "communicability", "kernel_correlation"}
+    assert set(SPATIAL_COSTS) == {"l1", "l2", "communicability", "communicability_out", "kernel_correlation"}
     assert {"schaefer100", "grid"} <= set(ATLASES)
     with pytest.raises(ValueError, match="unknown spatial cost 'l3'"):
         SPATIAL_COSTS.get("l3")
