@@ -111,7 +111,7 @@ def _figures(frame, docs, last):
         ax.set_xlabel("total weight sum |W|")
         ax.set_ylabel(col)
     axes[0].legend(frameon=False, markerscale=3)
-    fig.suptitle("every epoch's snapshot of networks at >= 90% held-out accuracy")
+    fig.suptitle("every recorded snapshot after the start, networks at >= 90% held-out accuracy")
     fig.tight_layout()
     fig.savefig(docs / "figures" / "topology_vs_total_weight.png", dpi=110)
     plt.close(fig)
