@@ -7,6 +7,19 @@ connectome reservoirs (reservoirpy) and biophysical reservoirs; all implement on
 
 The public names below are imported on first use, so ``import conn2rnn`` stays
 light (no torch import until a model is needed).
+
+Floor plan (a module imports from its own floor and the floors below;
+tests/test_import_graph.py checks it and lists the few lazy reaches upwards)::
+
+    6  cli.py                   the ``conn2rnn`` command
+    5  experiments/ plotting/   specs, analyses registry, runners, result store, reports; figures
+    4  analysis/                timescales, maps, topology, dynamics (on the RecurrentModel protocol)
+    3  fitting/                 BPTT training, readouts, evaluation, parameter search
+    2  models/                  BioRNN ensemble, connectome reservoirs, the RecurrentModel protocol
+    1  graph.py constraints.py regimes.py nulls.py datasets/ tasks/
+    0  _registry.py _validation.py _io.py _toml.py
+
+``biophys/`` (the biophysical model family) is being rebuilt into these floors.
 """
 
 from __future__ import annotations

@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib.metadata as md
+import os
 import sys
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
+from . import __version__, datasets
 from .biophys import cli as brc_cli
-from .datasets import ATLASES, SCHAEFER_PARCELS
-from .experiments.runners import RUNNERS
-
-if TYPE_CHECKING:
-    from .experiments import ExperimentSpec
+from .datasets import (
+    ATLASES,
+    MAPS,
+    SCHAEFER_PARCELS,
+    DataIntegrityError,
+    DataNotFoundError,
+    cached_datasets,
+    get_data_dir,
+)
+from .datasets.bundled import bundled_manifest
+from .experiments import (
+    ExperimentSpec,
+    check_output_folder,
+    run_experiment,
+    shipped_specs,
+    summarize,
+    write_report,
+)
+from .experiments.report import markdown_table
+from .experiments.runners import RUNNERS, SweepError, check_run_options
+from .experiments.store import StoreLockedError, check_folder_name
+from .experiments.writeup import write_reproduction
+from .fitting.training import resolve_device
+from .plotting import plot_glass_brain
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    import importlib.metadata as md
-
-    from . import __version__
-    from .datasets import cached_datasets, get_data_dir
-    from .datasets.bundled import bundled_manifest
-
     print(f"conn2rnn {__version__}  (python {sys.version.split()[0]})")
     for pkg in ("numpy", "scipy", "pandas", "torch", "reservoirpy", "scikit-learn", "networkx",
                 "nilearn", "neuromaps", "brainspace", "dask", "neurogym", "neurolib"):
@@ -43,11 +61,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
-    from .datasets import load_atlas
-    from .plotting import plot_glass_brain
-
-    graph = load_atlas(args.name, connectome=args.connectome, maps=args.maps or (),
-                       data_dir=args.data_dir)
+    graph = datasets.load_atlas(args.name, connectome=args.connectome, maps=args.maps or (),
+                                data_dir=args.data_dir)
     print(graph)
     table = graph.summary()
     print(table.groupby("network", sort=False).agg(
@@ -67,10 +82,6 @@ def compare_spec(*, quick: bool, n_seeds: int | None = None, atlas: str = "schae
     connectome and the readout-only reservoirs, ``empirical_int=False`` the
     empirical map (model timescales are then computed but not compared).
     """
-    import dataclasses
-
-    from .experiments import ExperimentSpec
-
     spec = ExperimentSpec.load("compare-quick" if quick else "compare")
     graph = dataclasses.replace(spec.graph, atlas=atlas)
     changes: dict = {}
@@ -88,8 +99,6 @@ def compare_spec(*, quick: bool, n_seeds: int | None = None, atlas: str = "schae
 
 def _available(load, missing: str) -> bool:
     """Load a dataset; if it cannot be had, say what the comparison leaves out."""
-    from .datasets import DataIntegrityError, DataNotFoundError
-
     try:
         load()
     except (DataNotFoundError, DataIntegrityError) as exc:
@@ -99,14 +108,6 @@ def _available(load, missing: str) -> bool:
 
 
 def _run_and_report(spec, args: argparse.Namespace) -> int:
-    from .experiments import run_experiment, summarize, write_report
-    from .experiments.report import markdown_table
-    from .experiments.store import check_folder_name
-
-    from .experiments import check_output_folder
-    from .experiments.runners import check_run_options
-    from .fitting.training import resolve_device
-
     # everything is checked before anything is written or expanded
     spec.validate()
     check_run_options(args.runner, args.workers, args.scheduler)
@@ -129,13 +130,9 @@ def _run_and_report(spec, args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     if args.data_dir:
-        import os
-
         os.environ["CONN2RNN_DATA"] = args.data_dir
-    from .datasets import MAPS, load_atlas
-
     spec = compare_spec(quick=args.quick, n_seeds=args.seeds, atlas=args.atlas)
-    connectome = _available(lambda: load_atlas(args.atlas, connectome=spec.graph.connectome),
+    connectome = _available(lambda: datasets.load_atlas(args.atlas, connectome=spec.graph.connectome),
                             "The HCP structural connectome is not available, so the readout-only "
                             "connectome reservoirs are left out of this comparison")
     empirical = all(_available(lambda m=m: MAPS.get(m).load(args.atlas, None),
@@ -149,14 +146,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .experiments import ExperimentSpec
-
     return _run_and_report(ExperimentSpec.load(args.spec), args)
 
 
 def _cmd_spec(args: argparse.Namespace) -> int:
-    from .experiments import shipped_specs
-
     shipped = shipped_specs()
     if args.name is None:
         for name, path in shipped.items():
@@ -170,15 +163,11 @@ def _cmd_spec(args: argparse.Namespace) -> int:
 
 
 def _cmd_writeup(args: argparse.Namespace) -> int:
-    from .experiments.writeup import write_reproduction
-
     print(f"write-up written to {write_reproduction(args.dir, args.out, maps=args.map)}")
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .experiments import write_report
-
     print(f"report written to {write_report(args.dir)}")
     return 0
 
@@ -255,11 +244,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``conn2rnn`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    import warnings
-
-    from .datasets import DataIntegrityError
-    from .experiments.runners import SweepError
-    from .experiments.store import StoreLockedError
 
     # Expected failures (bad input, a busy or foreign folder, missing data or an
     # optional extra) are one line on stderr and exit status 2; bugs keep their traceback.

@@ -7,7 +7,7 @@ import pytest
 from conn2rnn.analysis.int_controls import node_drive_model, task_trial_ints
 from conn2rnn.analysis.resting import ints_from_activity, model_ints
 from conn2rnn.analysis.timescales import acf, timescales_from_acf
-from conn2rnn.models.protocol import as_recurrent_model
+from conn2rnn.models.reservoir_ensemble import as_recurrent_model
 from conn2rnn.models.reservoir import ConnectomeReservoir
 from conn2rnn.tasks import get_task
 

@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..models.protocol import as_recurrent_model, check_inputs
+from ..models._recurrence import activation_fn
+from ..models.protocol import check_inputs
+from ..models.reservoir_ensemble import as_recurrent_model
 from .lyapunov import _activation, _check_int, _leaky_model
 
 __all__ = ["FixedPoints", "basin_analysis", "fixed_points"]
@@ -152,8 +154,6 @@ def fixed_points(model: Any, inputs: Any = None, *, init: Any = None, n_starts: 
     FixedPoints
     """
     import torch
-
-    from ..models._recurrence import activation_fn
 
     model = as_recurrent_model(model)
     p = _leaky_model(model)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..models.protocol import as_recurrent_model
+from ..models.reservoir_ensemble import as_recurrent_model
 from .closed_loop import _ridge, _visible
 from .lyapunov import _check_int
 

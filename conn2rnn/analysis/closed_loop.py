@@ -29,7 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..models.protocol import LeakyParameters, as_recurrent_model
+from .. import nulls
+from ..models.protocol import LeakyParameters
+from ..models.reservoir import ConnectomeReservoir
+from ..models.reservoir_ensemble import ReservoirEnsemble, as_recurrent_model
 from .chaotic import (
     SYSTEMS,
     chaotic_series,
@@ -422,10 +425,6 @@ def dynamics_comparison(graph: Any, *, radii: Any = (0.6, 0.9, 1.2, 1.5), n_seed
         ``spectral_radius`` and the columns of :func:`generalized_synchronization`
         and :func:`closed_loop_scores`.
     """
-    from .. import nulls
-    from ..models.reservoir import ConnectomeReservoir
-    from ..models.reservoir_ensemble import ReservoirEnsemble
-
     n_seeds, n_drives = _check_int(n_seeds, "n_seeds", 1), _check_int(n_drives, "n_drives", 1)
     w = np.asarray(getattr(graph, "connectome", None) if graph is not None else None)
     if w.ndim != 2:

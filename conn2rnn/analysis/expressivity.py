@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
+from conn2rnn.fitting.readout import ClassifierReadout, RidgeReadout, evaluate_readout
 from conn2rnn.models.engine import simulate
 from conn2rnn.models.reservoir import ConnectomeReservoir, spectral_radius
 
@@ -375,8 +376,6 @@ def per_network_readout(states: Any, graph_networks: Any, batch: Any, *, readout
         ``n_nodes``, ``train_score``, ``test_score``, ``metric`` (``'accuracy'`` or ``'r2'``).
     """
     from sklearn.base import clone
-
-    from conn2rnn.fitting.readout import ClassifierReadout, RidgeReadout, evaluate_readout
 
     labels = np.asarray(getattr(graph_networks, "networks", graph_networks)).astype(str)
     n_nodes = np.shape(states)[-1]

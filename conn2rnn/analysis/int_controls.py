@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import readonly
-from ..models.protocol import LeakyParameters, LeakyRateModel, as_recurrent_model
+from ..models.protocol import LeakyParameters, LeakyRateModel
+from ..models.reservoir_ensemble import as_recurrent_model
 from .plasticity import _ScaledLeaky
 from .resting import ModelINTs
 from .timescales import acf, timescales_from_acf

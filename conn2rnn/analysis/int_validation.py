@@ -57,6 +57,8 @@ from scipy.signal import lfilter
 
 from .._validation import readonly
 from ..graph import BrainGraph
+from ..models.biornn import BioRNN
+from ..regimes import resolve_regime
 from .maps import compare_maps, spin_nulls, surrogate_nulls
 from .resting import (
     MIN_BOLD_SAMPLES,
@@ -277,8 +279,6 @@ def _rebuild(model: Any, *, graph: BrainGraph | None = None, tau: Any = None, no
     """A fresh (untrained) ensemble with ``model``'s arguments; ``graph``/``tau`` replace them."""
     import torch
 
-    from ..models.biornn import BioRNN
-
     if not isinstance(model, BioRNN):
         raise TypeError(f"model must be a BioRNN ensemble; got {type(model).__name__}")
     if model.graph is None or model.regimes is None or model.task_spec is None:
@@ -416,8 +416,6 @@ def spun_geometry_model(model: Any, *, method: str = "spin", seed: int = 0, tau:
         permuted by ``perms[k]``.
     perms : (K, N) int ndarray
     """
-    from ..regimes import resolve_regime
-
     _rebuild_check(model)
     kinds = sorted({r.distance for r in model.regimes})
     if "geodesic" in kinds:

@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..fitting.evaluation import evaluate
+from ..models.biornn import BioRNN
+from .resting import model_timescales
+
 __all__ = ["lesion", "lesion_effects"]
 
 
 def _check_model(model: Any):
-    from conn2rnn.models.biornn import BioRNN
-
     if not isinstance(model, BioRNN):
         raise TypeError(f"model must be a BioRNN (lesions edit its masks); got {type(model).__name__}")
     return model
@@ -135,10 +137,6 @@ def lesion_effects(model: Any, task: Any, lesions: Mapping[str, Any], *, n_trial
         ``int_lesioned_s`` (median INT in seconds over the spared nodes) and
         ``int_change_s``.
     """
-    from conn2rnn.fitting.evaluation import evaluate
-
-    from .resting import model_timescales
-
     model = _check_model(model)
     if not isinstance(lesions, Mapping) or not lesions:
         raise ValueError("lesions must be a non-empty mapping {label: {'nodes': ..., 'edges': ...}}")

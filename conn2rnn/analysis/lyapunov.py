@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..models.protocol import LeakyParameters, LeakyRateModel, as_recurrent_model
+from ..models.protocol import LeakyParameters, LeakyRateModel
+from ..models.reservoir_ensemble import as_recurrent_model
 from .chaotic import _rk4
 
 __all__ = ["lyapunov_spectrum", "lyapunov_spectrum_flow"]

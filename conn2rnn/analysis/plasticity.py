@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from conn2rnn.models.protocol import LeakyParameters, LeakyRateModel, as_recurrent_model
+from conn2rnn.models.protocol import LeakyParameters, LeakyRateModel
+from conn2rnn.models.reservoir_ensemble import as_recurrent_model
 
 from .expressivity import memory_capacity
 from .lyapunov import _ACTIVATIONS_NP, lyapunov_spectrum

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import readonly, to_numpy
-from ..models.protocol import as_recurrent_model
+from ..models.reservoir_ensemble import as_recurrent_model
 from .bold import to_bold
 from .timescales import METHODS, MIN_SAMPLES, acf, timescales_from_acf
 

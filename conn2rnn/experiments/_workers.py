@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .store import StoreLockedError
+
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
@@ -111,8 +113,6 @@ def _wait_for_leftover_workers(store: Any, timeout_s: float = 10.0) -> None:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    from .store import StoreLockedError
-
                     raise StoreLockedError(
                         f"worker processes of an earlier sweep still use {store.root} (they hold "
                         f"{store.root / _WORKERS_LOCK}); stop them, or wait, then rerun") from None

@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from .. import _toml
+from .spec import ExperimentSpec
 from .store import ResultStore
 
 __all__ = ["Experiment", "check_output_folder", "open_experiment"]
@@ -158,8 +160,6 @@ def open_experiment(root: str | Path, *, command: str = "report") -> Experiment:
         When only some of the spec's groups are complete, or the store holds
         groups of no current spec.
     """
-    from .spec import ExperimentSpec
-
     if not isinstance(root, (str, Path)):
         raise TypeError(f"root must be the path of an experiment folder (str or Path); got {type(root).__name__}")
     root = Path(root)
@@ -174,8 +174,6 @@ def open_experiment(root: str | Path, *, command: str = "report") -> Experiment:
     if text is None:
         raise FileNotFoundError(f"{root} has no spec.toml, so it is not an experiment folder (the --out folder "
                                 "of `conn2rnn run`); check the path")
-    from .. import _toml
-
     if "run" in _toml.loads(text, what=str(store.spec_path)):
         raise ValueError(f"{root} is a biophysical (brc) result store, not a `conn2rnn run` experiment folder; "
                          f"write it up with: conn2rnn brc report {root} --docs DOCS_FOLDER")

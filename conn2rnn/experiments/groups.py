@@ -17,10 +17,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from ..regimes import Regime
-from .spec import AnalysisSpec, ExperimentSpec, GraphSpec, ModelSpec, TrainingSpec
+from .sections import AnalysisSpec, GraphSpec, ModelSpec, TrainingSpec
+
+if TYPE_CHECKING:  # annotation only: the spec module imports this one to expand itself
+    from .spec import ExperimentSpec
 
 __all__ = ["ReservoirGroup", "RunGroup", "TrainableGroup", "expand", "group_from_dict"]
 

@@ -20,7 +20,7 @@ Every set of names comes from its registry: tasks (:data:`conn2rnn.tasks.TASKS`,
 plus neurogym ids), atlases and maps (:data:`conn2rnn.datasets.ATLASES`,
 :data:`~conn2rnn.datasets.MAPS`), regimes (:data:`conn2rnn.regimes.REGIMES`),
 connectome variants (:data:`conn2rnn.nulls.CONNECTOME_NULLS`) and analyses
-(:data:`conn2rnn.experiments.execute.ANALYSES`).
+(:data:`conn2rnn.experiments.analyses.ANALYSES`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from ..nulls import CONNECTOME_NULLS
 from ..regimes import REGIMES, Regime, regime_tau, resolve_regime
 from ..tasks import TASKS, get_task, is_task_name
 from ._checks import Problems, SpecError
+from .analyses import ANALYSES
+from .groups import expand
 from .sections import (  # noqa: F401  (re-exported: the sections were defined here before)
     _SECTIONS,
     _TRAIN_DEFAULTS,
@@ -52,6 +54,7 @@ from .sections import (  # noqa: F401  (re-exported: the sections were defined h
     _build_section,
     _Section,
 )
+from .store import check_folder_name
 
 __all__ = ["AnalysisSpec", "ExperimentSpec", "GraphSpec", "ModelSpec", "SpecError", "TrainingSpec"]
 
@@ -62,8 +65,6 @@ MAX_SEED = 2**63 - 1
 
 
 def _analyses() -> tuple[str, ...]:
-    from .execute import ANALYSES
-
     return ANALYSES.names()
 
 
@@ -97,7 +98,7 @@ class ExperimentSpec(_Section):
         Largest number of networks trained together in one group.
     training, model, analysis : TrainingSpec, ModelSpec, AnalysisSpec
     analyses : list of str
-        Analyses to run (:data:`conn2rnn.experiments.execute.ANALYSES`).
+        Analyses to run (:data:`conn2rnn.experiments.analyses.ANALYSES`).
     """
 
     name: str = "experiment"
@@ -118,8 +119,6 @@ class ExperimentSpec(_Section):
     analyses: tuple[str, ...] = ("timescales", "topology")
 
     def _check(self, p: Problems) -> None:
-        from .store import check_folder_name
-
         try:
             check_folder_name(self.name)
         except (TypeError, ValueError) as exc:
@@ -229,8 +228,6 @@ class ExperimentSpec(_Section):
 
     def groups(self) -> list:
         """The run groups of this spec (see :mod:`conn2rnn.experiments.groups`)."""
-        from .groups import expand
-
         return expand(self)
 
     def replace(self, **changes: Any) -> "ExperimentSpec":

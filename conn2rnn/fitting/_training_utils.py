@@ -12,7 +12,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from conn2rnn.models._parametrize import node_map
 from .._io import atomic_file
+from .schedules import schedule_from_dict
 
 CHECKPOINT_NAME = "checkpoint.pt"
 _FORMAT = "conn2rnn-train-checkpoint"
@@ -163,10 +165,6 @@ def check_schedules(schedules: Any, names: Sequence[str], graph: Any = None) -> 
     :func:`~conn2rnn.fitting.schedules.schedule_from_dict`); a wave's ``axis``
     may then name a map of ``graph`` (or ``"gradient"``).
     """
-    from conn2rnn.models._parametrize import node_map
-
-    from .schedules import schedule_from_dict
-
     if schedules is None:
         return {}
     if not isinstance(schedules, dict):

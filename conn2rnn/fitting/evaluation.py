@@ -18,11 +18,11 @@ import torch
 
 from .._validation import check_float, check_int, check_seed
 from ..models.biornn import BioRNN
-from ..models.protocol import as_recurrent_model
 from ..models.reservoir import ConnectomeReservoir
-from ..models.reservoir_ensemble import ReservoirEnsemble
-from ..tasks import accuracy
-from .readout import ClassifierReadout, RidgeReadout, evaluate_readout
+from ..models.reservoir_ensemble import ReservoirEnsemble, as_recurrent_model
+from ..tasks import accuracy, get_task
+from ..tasks.base import Task
+from .readout import ClassifierReadout, RidgeReadout, _trial_labels, evaluate_readout
 
 __all__ = ["evaluate", "evaluate_biornn", "evaluate_reservoirs"]
 
@@ -143,9 +143,6 @@ def _metric(task: Any) -> str:
 
 def _check_task(task: Any) -> Any:
     """A Task from a task or a registered name; anything else is a TypeError naming ``task``."""
-    from ..tasks import get_task
-    from ..tasks.base import Task
-
     if isinstance(task, str):
         return get_task(task)
     if not isinstance(task, Task):
@@ -169,8 +166,6 @@ def _check_sizes(model: Any, task: Any, *, outputs: bool) -> None:
 
 def _check_classes(batch: Any, task: Any, n_trials: int, test_size: float) -> None:
     """Enough trials of every class for a stratified train/test split."""
-    from .readout import _trial_labels
-
     labels = _trial_labels(batch, np.arange(n_trials))
     classes, counts = np.unique(labels, return_counts=True)
     n_test = int(np.ceil(test_size * n_trials))

@@ -40,6 +40,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..graph import BrainGraph
+from ..models.reservoir import ConnectomeReservoir
+from ..tasks import get_task
+from .readout import masked_samples, split_trials
+
 __all__ = ["SAMPLERS", "SearchParameter", "SearchResult", "evaluate_group", "reservoir_objective",
            "run_search"]
 
@@ -203,6 +208,7 @@ def run_search(space: Any, evaluator: Callable | str, *, outdir: str | Path, n_r
 
     from tqdm.auto import tqdm
 
+    # fitting sits below experiments (conn2rnn.experiments imports fitting): the search borrows its runners
     from ..experiments.runners import run_groups
     from ..experiments.store import ResultStore
 
@@ -326,11 +332,6 @@ def reservoir_objective(params: list[dict[str, float]], context: dict, seed: int
     """
     from sklearn.linear_model import Ridge
     from sklearn.metrics import r2_score
-
-    from ..fitting.readout import masked_samples, split_trials
-    from ..graph import BrainGraph
-    from ..models.reservoir import ConnectomeReservoir
-    from ..tasks import get_task
 
     task = get_task(context.get("task", "impulse_recall"), **context.get("task_kwargs", {}))
     rseed = int(context.get("reservoir_seed", 0))

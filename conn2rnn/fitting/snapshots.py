@@ -54,6 +54,7 @@ def snapshot_metrics(w: np.ndarray, d: np.ndarray | None, *, density: float = 0.
     """Topology metrics of one (N, N) weight matrix (see the module docstring)."""
     from scipy.sparse.csgraph import connected_components
 
+    # fitting sits below analysis (conn2rnn.analysis imports fitting): measured only when asked
     from conn2rnn.analysis.topology import modularity, small_worldness, threshold_proportional
 
     w = np.asarray(w, dtype=np.float64)

@@ -40,6 +40,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from conn2rnn.models.biornn import BioRNN
+from conn2rnn.tasks import accuracy, get_task
 from .._validation import check_criterion
 from . import _training_utils as U
 from .pruning import Pruning
@@ -119,8 +121,6 @@ def _check_positive(value, name: str) -> float:
 
 
 def _check_compatible(model, task) -> None:
-    from conn2rnn.models.biornn import BioRNN
-
     if not isinstance(model, BioRNN):
         raise TypeError(f"model must be a BioRNN; got {type(model).__name__}")
     for what in ("n_inputs", "n_outputs"):
@@ -134,8 +134,6 @@ def _check_compatible(model, task) -> None:
 
 
 def _accuracy(model, batch, dtype) -> np.ndarray:
-    from conn2rnn.tasks import accuracy
-
     was_training = model.training
     model.eval()
     with torch.no_grad():
@@ -249,8 +247,6 @@ def train(
     -------
     TrainResult
     """
-    from conn2rnn.tasks import get_task
-
     started = time.perf_counter()
     task = get_task(task) if isinstance(task, str) else task
     _check_compatible(model, task)

@@ -9,8 +9,8 @@ from .biornn import ACTIVATIONS, INITS, BioRNN
 from .engine import simulate
 from .io import load_biornn, save_biornn
 from .reservoir import ConnectomeReservoir, prepare_connectome, scale_spectral_radius, spectral_radius
-from .protocol import LeakyParameters, LeakyRateModel, RecurrentModel, as_recurrent_model
-from .reservoir_ensemble import ReservoirEnsemble
+from .protocol import LeakyParameters, LeakyRateModel, RecurrentModel
+from .reservoir_ensemble import ReservoirEnsemble, as_recurrent_model
 from .toggle import build_model, freeze, make_trainable
 
 __all__ = [

@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from conn2rnn.regimes import Regime, get_regime, regime_cost, resolve_regime
+from conn2rnn.tasks import get_task
 from . import _parametrize as P
 from ._recurrence import ACTIVATIONS, check_activation, leaky_recurrence
 from .protocol import LeakyParameters, check_inputs
@@ -56,10 +58,11 @@ class BioRNN(nn.Module):
         One of :data:`ACTIVATIONS` ("tanh", "relu", "sigmoid", "softplus",
         "retanh" = max(0, tanh), "linear"). tanh is computed as
         ``2 sigmoid(2x) - 1`` (within 2e-7 of ``torch.tanh`` in float32).
-    init : {"orthogonal", "uniform", "normal", "connectome"}
-        Recurrent initialisation: orthogonal times ``gain``; ``U(-a, a)`` with
-        ``a = gain / sqrt(N)``; normal with std ``gain / sqrt(N)``; or
-        ``connectome`` scaled to ``spectral_radius``.
+    init : str
+        Recurrent initialisation, a name in :data:`INITS`: "orthogonal" (times
+        ``gain``), "uniform" (``U(-a, a)`` with ``a = gain / sqrt(N)``), "normal"
+        (std ``gain / sqrt(N)``), "connectome" (scaled to ``spectral_radius``), or
+        one registered with ``INITS.register(name, fn)``.
     gain : float
         Scale of the random initialisations.
     spectral_radius : float
@@ -161,7 +164,7 @@ class BioRNN(nn.Module):
         n = P.check_positive_int(n_nodes, "n_nodes")
         n_out = P.check_positive_int(n_outputs, "n_outputs")
         k = P.check_positive_int(n_networks, "n_networks")
-        if init not in INITS:
+        if not isinstance(init, str) or init not in INITS:
             raise ValueError(f"init must be one of {list(INITS)}; got {init!r}")
         if dtype not in _DTYPES.values():
             raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
@@ -328,9 +331,6 @@ class BioRNN(nn.Module):
         **kwargs
             Other :class:`BioRNN` arguments (activation, gain, sigma_rec, ...).
         """
-        from conn2rnn.regimes import Regime, get_regime, resolve_regime
-        from conn2rnn.tasks import get_task
-
         task = get_task(task) if isinstance(task, str) else task
         k = P.check_positive_int(n_networks, "n_networks")
         regs = [regime] * k if isinstance(regime, (str, Regime)) else list(regime)
@@ -626,8 +626,6 @@ class BioRNN(nn.Module):
         regime of network ``k`` (:func:`conn2rnn.regimes.regime_cost`); zeros
         without regimes.
         """
-        from conn2rnn.regimes import regime_cost
-
         w = self.w_rec
         if self._regime_bases is None:
             if bool((self.strengths > 0).any()):
@@ -662,8 +660,6 @@ class BioRNN(nn.Module):
         Strengths stay those of the model (``strengths`` buffer); masks are not
         changed (build with :meth:`from_graph` to derive masks from a regime).
         """
-        from conn2rnn.regimes import Regime
-
         k = self.n_networks
         regs = [regime] * k if isinstance(regime, Regime) else list(regime)
         arrs = [arrays] * k if not isinstance(arrays, (list, tuple)) else list(arrays)

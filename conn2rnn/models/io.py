@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from conn2rnn.graph import BrainGraph
+from conn2rnn.regimes import Regime, RegimeArrays
 from .._io import atomic_file
 from .biornn import BioRNN
 
@@ -46,8 +48,6 @@ def _graph_payload(graph) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _graph_from_payload(arrays: dict[str, Any], meta: dict[str, Any]):
-    from conn2rnn.graph import BrainGraph
-
     def arr(t):
         return None if t is None else t.numpy()
 
@@ -115,8 +115,6 @@ def load_biornn(path: str | os.PathLike) -> BioRNN:
         In eval mode, with ``graph``, ``regimes``, ``regime_arrays`` and
         ``task_spec`` restored; its outputs equal the saved model's bit for bit.
     """
-    from conn2rnn.regimes import Regime, RegimeArrays
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved model at {path}")

@@ -29,6 +29,10 @@ Leaky rate networks (bioRNNs, connectome reservoirs, frozen bioRNNs) also
 implement :class:`LeakyRateModel`: ``leaky_parameters()`` returns their update
 ``h' = (1 - a) h + a f(W h + W_in x + b)`` as arrays, which is what Jacobian
 based analyses (fixed points, Lyapunov exponents) need.
+
+:func:`~conn2rnn.models.reservoir_ensemble.as_recurrent_model` (which wraps a
+single connectome reservoir as a one-member ensemble) lives beside the ensemble
+it builds, so that this module depends on no model family.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["LeakyParameters", "LeakyRateModel", "RecurrentModel", "as_recurrent_model", "check_inputs"]
+__all__ = ["LeakyParameters", "LeakyRateModel", "RecurrentModel", "check_inputs"]
 
 
 @runtime_checkable
@@ -133,20 +137,3 @@ def check_inputs(model: Any, inputs: Any) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError("inputs contain NaN or infinite values")
     return arr
-
-
-def as_recurrent_model(model: Any, name: str = "model") -> RecurrentModel:
-    """Return ``model`` as a :class:`RecurrentModel`, or raise a clear error.
-
-    A single :class:`~conn2rnn.models.ConnectomeReservoir` becomes a one-member
-    ensemble, so every analysis sees a leading network axis.
-    """
-    from .reservoir import ConnectomeReservoir
-    from .reservoir_ensemble import ReservoirEnsemble
-
-    if isinstance(model, ConnectomeReservoir):
-        return ReservoirEnsemble((model,), (0,))
-    if not isinstance(model, RecurrentModel):
-        raise TypeError(f"{name} must be a model (a BioRNN, a ReservoirEnsemble, a ConnectomeReservoir or "
-                        f"any object implementing conn2rnn.models.RecurrentModel); got {type(model).__name__}")
-    return model

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from .engine import simulate
-from .protocol import LeakyParameters, check_inputs
+from .protocol import LeakyParameters, RecurrentModel, check_inputs
 from .reservoir import ConnectomeReservoir
 
-__all__ = ["ReservoirEnsemble"]
+__all__ = ["ReservoirEnsemble", "as_recurrent_model"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +97,17 @@ class ReservoirEnsemble:
         p = self.leaky_parameters()
         return simulate(p.w, p.w_in, inputs, p.leak, p.bias, activation=p.activation,
                         noise=noises.pop(), seed=seed, x0=x0)
+
+
+def as_recurrent_model(model: Any, name: str = "model") -> RecurrentModel:
+    """Return ``model`` as a :class:`RecurrentModel`, or raise a clear error.
+
+    A single :class:`~conn2rnn.models.ConnectomeReservoir` becomes a one-member
+    ensemble, so every analysis sees a leading network axis.
+    """
+    if isinstance(model, ConnectomeReservoir):
+        return ReservoirEnsemble((model,), (0,))
+    if not isinstance(model, RecurrentModel):
+        raise TypeError(f"{name} must be a model (a BioRNN, a ReservoirEnsemble, a ConnectomeReservoir or "
+                        f"any object implementing conn2rnn.models.RecurrentModel); got {type(model).__name__}")
+    return model

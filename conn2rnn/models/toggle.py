@@ -19,6 +19,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validation import check_int, check_seed, check_seeds
+from ..graph import BrainGraph
+from ..regimes import Regime, get_regime
+from ..tasks import get_task
+from ..tasks.base import Task
+from .biornn import BioRNN
 from .engine import ACTIVATIONS as ENGINE_ACTIVATIONS
 from .engine import simulate
 from .reservoir import ConnectomeReservoir
@@ -28,8 +33,6 @@ __all__ = ["build_model", "freeze", "make_trainable"]
 
 
 def _resolve_trainable(regime: Any, trainable: bool | None) -> bool:
-    from ..regimes import Regime, get_regime
-
     if trainable is not None:
         if not isinstance(trainable, bool):
             raise TypeError(f"trainable must be True, False or None; got {trainable!r}")
@@ -79,12 +82,6 @@ def build_model(graph: Any, task: Any, regime: Any = "vanilla", *, trainable: bo
     TypeError
         When ``graph`` is not a BrainGraph or ``task`` not a Task or task name.
     """
-    from ..graph import BrainGraph
-    from ..regimes import get_regime
-    from ..tasks import get_task
-    from ..tasks.base import Task
-    from .biornn import BioRNN
-
     if not isinstance(graph, BrainGraph):
         raise TypeError(f"graph must be a BrainGraph (e.g. load_atlas('schaefer100')); got "
                         f"{type(graph).__name__}")
@@ -182,9 +179,6 @@ def make_trainable(reservoir: ConnectomeReservoir, task: Any, *, dt: float | Non
     BioRNN
     """
     import torch
-
-    from ..tasks import get_task
-    from .biornn import BioRNN
 
     task = get_task(task) if isinstance(task, str) else task
     if task.n_inputs != reservoir.n_inputs:

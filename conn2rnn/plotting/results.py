@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from .._validation import as_float_array, check_choice
+from .._validation import as_float_array, check_choice, square_matrix
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -314,8 +314,6 @@ def plot_weight_vs_distance(w: Any, d: Any, *, bins: int = 12, xlabel: str = "di
         The title reports the Spearman rho between |W| and distance.
     """
     from scipy.stats import spearmanr
-
-    from .._validation import square_matrix
 
     weights = as_float_array(w, "w")
     if weights.ndim not in (2, 3) or weights.shape[-1] != weights.shape[-2]:

@@ -38,6 +38,13 @@ _DISTRIBUTIONS = ("constant", "uniform", "choice")
 TASKS: Registry[type["Task"]] = Registry("task")
 _NEUROGYM_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-v\d+$")
 
+#: Named task classes built from something other than their name (``register=False``),
+#: by name: the neurogym adapter ("neurogym",
+#: :class:`~conn2rnn.tasks.neurogym_adapter.NeurogymTask`) adds itself when the
+#: package is imported, so that :func:`get_task` and :meth:`Task.from_dict` reach it
+#: without this module importing the adapter (which builds on :class:`Task`).
+_ADAPTERS: dict[str, type[Task]] = {}
+
 Spec = tuple[str, tuple[float, ...]]
 
 
@@ -337,6 +344,8 @@ class Task:
         super().__init_subclass__(**kwargs)
         if cls.name and register:
             TASKS.register(cls.name, cls, overwrite=True)
+        elif cls.name and "name" in vars(cls):  # an adapter's own class, not a subclass of it
+            _ADAPTERS[cls.name] = cls
 
     def __init__(self, *, dt: float, timing: Mapping[str, Any] | None = None, loss_on: str = "response") -> None:
         self.dt = _check_dt(dt)
@@ -387,9 +396,7 @@ class Task:
         if cls.name and spec["task"] != cls.name:
             raise ValueError(f"{cls.__name__}.from_dict needs a {cls.name!r} spec; got task {spec['task']!r}")
         if spec["task"] == "neurogym" and cls is Task:  # the adapter is not a named task: it rebuilds its env
-            from .neurogym_adapter import NeurogymTask
-
-            return NeurogymTask.from_dict(spec)
+            return _ADAPTERS["neurogym"].from_dict(spec)
         kwargs = {k: v for k, v in spec.items() if k != "task"}
         return get_task(spec["task"], **kwargs)
 
@@ -478,15 +485,11 @@ def get_task(task: Any, **kwargs: Any) -> Task:
         if task in TASKS:
             return TASKS[task](**kwargs)
         if _NEUROGYM_ID.match(task):
-            from .neurogym_adapter import from_neurogym
-
-            return from_neurogym(task, **kwargs)
+            return _ADAPTERS["neurogym"].from_env(task, **kwargs)
         raise ValueError(f"unknown task {task!r}; registered tasks: {', '.join(TASKS)}, or a neurogym id "
                          "such as 'GoNogo-v0' (register your own with conn2rnn.tasks.TASKS.register)")
     if hasattr(task, "step") and hasattr(task, "timing"):  # a neurogym TrialEnv
-        from .neurogym_adapter import from_neurogym
-
-        return from_neurogym(task, **kwargs)
+        return _ADAPTERS["neurogym"].from_env(task, **kwargs)
     raise TypeError(f"task must be a task name, a Task or a neurogym environment; got {type(task).__name__}")
 
 

@@ -219,6 +219,12 @@ class NeurogymTask(Task, register=False):
         }
 
     @classmethod
+    def from_env(cls, env_or_name: Any, *, loss_on: str = "response", decision_period: str | None = None,
+                 **env_kwargs: Any) -> "NeurogymTask":
+        """Wrap a neurogym environment (object or registered id): :func:`from_neurogym`."""
+        return cls(env_or_name, env_kwargs=env_kwargs or None, loss_on=loss_on, decision_period=decision_period)
+
+    @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> "NeurogymTask":
         """Rebuild from :meth:`to_dict` output (the environment is made again from its id)."""
         if not isinstance(spec, Mapping) or spec.get("task") != cls.name or "env" not in spec:
@@ -361,4 +367,4 @@ def from_neurogym(
     >>> task = from_neurogym("GoNogo-v0", dt=100)  # doctest: +SKIP
     >>> batch = task.batch(16, seed=0)  # doctest: +SKIP
     """
-    return NeurogymTask(env_or_name, env_kwargs=env_kwargs or None, loss_on=loss_on, decision_period=decision_period)
+    return NeurogymTask.from_env(env_or_name, loss_on=loss_on, decision_period=decision_period, **env_kwargs)
