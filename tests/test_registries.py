@@ -1,5 +1,6 @@
-"""Every set of names is one registry; third parties add a task, a map, a regime, a null
-or an analysis from outside the package and it is usable everywhere, specs included."""
+"""Every set of names is one registry; third parties add a task, a map, a regime, a null,
+an analysis, a runner or an initialiser from outside the package and it is usable
+everywhere, specs and the command line included."""
 
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ import pytest
 from conn2rnn import get_task
 from conn2rnn._registry import Registry
 from conn2rnn.datasets import ATLASES, MAPS, BrainMap, load_atlas
+from conn2rnn.cli import build_parser
 from conn2rnn.experiments import (
     ANALYSES,
+    RUNNERS,
     ExperimentSpec,
     GraphSpec,
+    ModelSpec,
     SpecError,
+    check_run_options,
     run_experiment,
 )
+from conn2rnn.experiments.runners import Runner, _run_serial
+from conn2rnn.models import INITS, BioRNN
 from conn2rnn.nulls import CONNECTOME_NULLS
 from conn2rnn.regimes import REGIMES, SPATIAL_COSTS, Regime, get_regime
 from conn2rnn.tasks import TASKS, Task
@@ -143,3 +150,59 @@ def test_names_come_from_the_registries():
         SPATIAL_COSTS.get("l3")
     with pytest.raises(SpecError, match="graph.atlas: unknown value 'aal'; valid: schaefer100"):
         ExperimentSpec.from_dict({"graph": {"atlas": "aal"}})
+
+
+def test_runner_and_initialiser_names_come_from_their_registries():
+    assert RUNNERS.names() == ("local", "dask", "serial")
+    assert INITS.names() == ("orthogonal", "uniform", "normal", "connectome")
+    assert isinstance(RUNNERS, Registry) and isinstance(INITS, Registry)
+    with pytest.raises(ValueError, match=r"unknown runner 'mpi'; valid runners: \['local', 'dask', 'serial'\]"):
+        check_run_options("mpi")
+    with pytest.raises(ValueError, match=r"init must be one of \['orthogonal', 'uniform', 'normal', 'connectome'\]"):
+        BioRNN(n_inputs=1, n_nodes=3, n_outputs=1, init="xavier")
+    with pytest.raises(SpecError, match="model.init: unknown value 'xavier'; valid: orthogonal, uniform"):
+        ModelSpec(init="xavier")
+
+
+def test_a_registered_runner_is_usable_everywhere(tmp_path):
+    order = []
+
+    def backwards(pending, executor, store, recorder, n_workers, scheduler):
+        order.extend(g["group_id"] for g in pending[::-1])
+        _run_serial(pending[::-1], executor, store, recorder)
+
+    RUNNERS.register("toy_backwards", Runner(run=backwards, in_process=True))
+    try:
+        check_run_options("toy_backwards")
+        with pytest.raises(ValueError, match="runner='toy_backwards' runs in this process"):
+            check_run_options("toy_backwards", n_workers=2)
+        with pytest.raises(ValueError, match="scheduler is only used by runner='dask'; got runner='toy_backwards'"):
+            check_run_options("toy_backwards", scheduler="tcp://nowhere:8786")
+        args = build_parser().parse_args(["run", "spec.toml", "--runner", "toy_backwards"])
+        assert args.runner == "toy_backwards"  # the command line's choices are the registry's
+        spec = ExperimentSpec.from_dict({
+            "name": "toy_runner", "tasks": ["gonogo"], "regimes": ["vanilla", "l1"], "reservoirs": [], "n_seeds": 1,
+            "analyses": [], "graph": {"atlas": "grid", "connectome": "none", "maps": []},
+            "training": {"n_steps": 1, "eval_every": 1},
+        })
+        results = run_experiment(spec, tmp_path / "toy_runner", runner="toy_backwards", progress=False)
+        assert order == [g.group_id for g in spec.groups()][::-1]
+        assert set(results.group_id) == set(order)
+    finally:
+        RUNNERS.unregister("toy_backwards")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "spec.toml", "--runner", "toy_backwards"])
+
+
+def test_a_registered_initialiser_is_usable_in_models_and_specs():
+    def identity(n, gen, gain):
+        return gain * np.eye(n)
+
+    INITS.register("toy_identity", identity)
+    try:
+        model = BioRNN(n_inputs=1, n_nodes=4, n_outputs=1, n_networks=2, init="toy_identity", gain=0.5)
+        w = model.w_rec.detach().double().numpy()
+        assert np.allclose(w, 0.5 * np.eye(4)[None]) and model.config["init"] == "toy_identity"
+        assert ModelSpec(init="toy_identity").init == "toy_identity"
+    finally:
+        INITS.unregister("toy_identity")

@@ -25,6 +25,7 @@ their driver and exit within a fraction of a second when it dies.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -41,9 +42,43 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
+from .._registry import Registry
 from .store import ResultStore, check_group_id
 
-RUNNERS = ("local", "dask", "serial")
+
+@dataclasses.dataclass(frozen=True)
+class Runner:
+    """How :func:`run_groups` executes the pending groups of a sweep.
+
+    Attributes
+    ----------
+    run : callable
+        ``run(pending, executor, store, recorder, n_workers, scheduler)``: execute
+        every pending group dict and hand each outcome to ``recorder.outcome(group,
+        outcome)`` (the built-in runners below are the examples).
+    in_process : bool
+        Runs the groups in this process: ``n_workers`` must be None or 1, and the
+        executor need not be picklable.
+    uses_scheduler : bool
+        Accepts ``scheduler``.
+    check : callable, optional
+        ``check()`` raises when the runner cannot run here (a missing extra); called
+        before anything is written.
+    prepare : callable, optional
+        ``prepare(store)``, under the store's lock before any group runs.
+    """
+
+    run: Callable[..., None]
+    in_process: bool = False
+    uses_scheduler: bool = False
+    check: Callable[[], Any] | None = None
+    prepare: Callable[[ResultStore], None] | None = None
+
+
+#: Runners by name (``run_groups(runner=...)``, ``conn2rnn run --runner``): 'local',
+#: 'dask' and 'serial' (registered at the end of this module); add your own with
+#: ``RUNNERS.register(name, Runner(run=...))``.
+RUNNERS: Registry[Runner] = Registry("runner")
 
 
 class StoreWarning(UserWarning):
@@ -236,22 +271,24 @@ def check_run_options(runner: Any, n_workers: Any = None, scheduler: Any = None)
     ImportError
         For runner 'dask' without ``dask.distributed`` installed.
     """
-    if runner not in RUNNERS:
+    if not isinstance(runner, str) or runner not in RUNNERS:
         raise ValueError(f"unknown runner {runner!r}; valid runners: {list(RUNNERS)}")
+    entry = RUNNERS[runner]
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int)
                                   or n_workers < 1):
         raise ValueError(f"n_workers must be a positive integer or None (--workers; default one per "
                          f"core); got {n_workers!r}")
-    if runner == "serial" and n_workers not in (None, 1):
-        raise ValueError(f"runner='serial' runs in this process; n_workers must be None or 1, "
+    if entry.in_process and n_workers not in (None, 1):
+        raise ValueError(f"runner={runner!r} runs in this process; n_workers must be None or 1, "
                          f"got {n_workers}; use runner='local' for parallel workers")
-    if scheduler is not None and runner != "dask":
-        raise ValueError(f"scheduler is only used by runner='dask'; got runner={runner!r}")
+    if scheduler is not None and not entry.uses_scheduler:
+        users = " or ".join(f"runner={name!r}" for name, r in RUNNERS.items() if r.uses_scheduler)
+        raise ValueError(f"scheduler is only used by {users or 'no registered runner'}; got runner={runner!r}")
     if scheduler is not None and n_workers is not None:
         raise ValueError("n_workers only sizes the default LocalCluster; with a scheduler, scale "
                          "the cluster itself (cluster.scale(n))")
-    if runner == "dask":
-        _import_dask()  # the missing extra is named before anything is written
+    if entry.check is not None:
+        entry.check()  # e.g. the missing extra is named before anything is written
 
 
 def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: ResultStore, *,
@@ -270,7 +307,9 @@ def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: Res
         top-level function of an importable module.
     store : ResultStore
         Where results go; its completed groups are skipped (resume).
-    runner : {'local', 'dask', 'serial'}
+    runner : str
+        A name registered in :data:`RUNNERS`; the built-in ones:
+
         - 'local': a :class:`~concurrent.futures.ProcessPoolExecutor` with
           ``min(cores, pending groups)`` workers (``n_workers`` overrides), started
           with 'forkserver' where the platform has it, else 'spawn': never 'fork',
@@ -335,7 +374,8 @@ def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: Res
     if not isinstance(store, ResultStore):
         raise TypeError(f"store must be a ResultStore; got {type(store).__name__}")
     groups = _check_groups(groups)
-    if runner != "serial":
+    entry = RUNNERS[runner]
+    if not entry.in_process:
         _check_picklable(executor, runner)
 
     with store.lock():
@@ -344,19 +384,14 @@ def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: Res
             warnings.warn(f"{why}; group {gid} is incomplete and is run again", StoreWarning,
                           stacklevel=2)
         store.discard(list(invalid))
-        if runner == "local":
-            _wait_for_leftover_workers(store)
+        if entry.prepare is not None:
+            entry.prepare(store)
         done = store.completed()
         pending = [g for g in groups if g["group_id"] not in done]
         with _progress(len(groups), len(groups) - len(pending), progress) as bar:
             recorder = _Recorder(store, bar)
             if pending:
-                if runner == "serial":
-                    _run_serial(pending, executor, store, recorder)
-                elif runner == "local":
-                    _run_local(pending, executor, store, recorder, n_workers)
-                else:
-                    _run_dask(pending, executor, store, recorder, n_workers, scheduler)
+                entry.run(pending, executor, store, recorder, n_workers, scheduler)
         table = store.consolidate()
     if recorder.failed:
         raise SweepError(recorder.failed, table, store)
@@ -364,7 +399,7 @@ def run_groups(groups: Sequence[dict], executor: Callable[..., dict], store: Res
 
 
 def _run_serial(pending: list[dict], executor: Callable, store: ResultStore,
-                recorder: _Recorder) -> None:
+                recorder: _Recorder, n_workers: int | None = None, scheduler: Any = None) -> None:
     for group in pending:
         workdir = str(store.workdir(group["group_id"]))
         recorder.outcome(group, _execute(executor, group, workdir, None))
@@ -381,7 +416,7 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 
 def _run_local(pending: list[dict], executor: Callable, store: ResultStore,
-               recorder: _Recorder, n_workers: int | None) -> None:
+               recorder: _Recorder, n_workers: int | None, scheduler: Any = None) -> None:
     cores = _available_cores()
     n = n_workers or min(cores, len(pending))
     threads = max(1, cores // n)
@@ -480,3 +515,8 @@ def _run_dask(pending: list[dict], executor: Callable, store: ResultStore, recor
         except BaseException:
             client.cancel(futures)
             raise
+
+
+RUNNERS.register("local", Runner(run=_run_local, prepare=_wait_for_leftover_workers))
+RUNNERS.register("dask", Runner(run=_run_dask, uses_scheduler=True, check=_import_dask))
+RUNNERS.register("serial", Runner(run=_run_serial, in_process=True))

@@ -12,9 +12,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._registry import Registry
 from .._validation import to_numpy
 
-INITS: tuple[str, ...] = ("orthogonal", "uniform", "normal", "connectome")
+#: Recurrent initialisers by name (``BioRNN(init=...)``, the spec's ``model.init``):
+#: ``fn(n, generator, gain) -> (N, N) float64 ndarray``, the random draw that
+#: :func:`init_recurrent` then masks and scales. "connectome" copies the connectome
+#: instead of drawing. Add your own with ``INITS.register(name, fn)``.
+INITS: Registry = Registry("initialiser")
 
 
 # ----------------------------------------------------------------------------- validation
@@ -154,14 +159,30 @@ def _spectral_radius(w: np.ndarray) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(w)))) if w.size else 0.0
 
 
-def _random_recurrent(init: str, n: int, gen: torch.Generator, gain: float) -> np.ndarray:
-    if init == "orthogonal":
-        q, r = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))
-        q = q * torch.sign(torch.diagonal(r)).unsqueeze(0)
-        return gain * q.numpy()
-    if init == "uniform":
-        return (gain / np.sqrt(n)) * (2.0 * torch.rand(n, n, generator=gen, dtype=torch.float64).numpy() - 1.0)
+@INITS.register("orthogonal")
+def orthogonal_init(n: int, gen: torch.Generator, gain: float) -> np.ndarray:
+    """A random orthogonal matrix times ``gain`` (QR of a normal draw, signs fixed)."""
+    q, r = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))
+    q = q * torch.sign(torch.diagonal(r)).unsqueeze(0)
+    return gain * q.numpy()
+
+
+@INITS.register("uniform")
+def uniform_init(n: int, gen: torch.Generator, gain: float) -> np.ndarray:
+    """``U(-a, a)`` with ``a = gain / sqrt(N)``."""
+    return (gain / np.sqrt(n)) * (2.0 * torch.rand(n, n, generator=gen, dtype=torch.float64).numpy() - 1.0)
+
+
+@INITS.register("normal")
+def normal_init(n: int, gen: torch.Generator, gain: float) -> np.ndarray:
+    """Normal with std ``gain / sqrt(N)``."""
     return (gain / np.sqrt(n)) * torch.randn(n, n, generator=gen, dtype=torch.float64).numpy()
+
+
+@INITS.register("connectome")
+def connectome_init(n: int, gen: torch.Generator, gain: float) -> np.ndarray:
+    """Placeholder of the "connectome" init, which copies the connectome and draws nothing."""
+    raise ValueError("init='connectome' copies the connectome (init_recurrent handles it); it draws nothing")
 
 
 def init_recurrent(
@@ -189,7 +210,7 @@ def init_recurrent(
         w = w * mask
         target = spectral_radius
     else:
-        w = _random_recurrent(init, n, gen, gain) * mask
+        w = INITS.get(init, argument="init")(n, gen, gain) * mask
         density = mask.mean()
         if 0 < density < 1:
             w = w / np.sqrt(density)
