@@ -38,7 +38,7 @@ def hrf_kernel(dt_ms: float, hrf_model: str = "spm", time_length_s: float = 32.0
     h : (K,) ndarray
         Unit-sum kernel, ``h[k]`` the response ``k * dt_ms`` ms after an impulse.
     """
-    from nilearn.glm.first_level.hemodynamic_models import glover_hrf, spm_hrf
+    from nilearn.glm.first_level.hemodynamic_models import glover_hrf, spm_hrf  # heavy; only for the HRF models
 
     if hrf_model not in _HRF_MODELS:
         raise ValueError(f"unknown hrf_model {hrf_model!r}; valid models: {', '.join(_HRF_MODELS)}")

@@ -280,7 +280,7 @@ def impulse_recall(reservoir: ConnectomeReservoir, *, max_lag: int = 30, scales:
 # ----------------------------------------------------------------------------- forecasting
 def _forecast_series(series: Any, n_points: int, rng: np.random.Generator) -> tuple[str, np.ndarray]:
     if isinstance(series, str):
-        from reservoirpy import datasets
+        from reservoirpy import datasets  # heavy; only for reservoirpy's bundled series
 
         if series == "mackey_glass":
             return series, datasets.mackey_glass(n_points, seed=rng)

@@ -163,7 +163,7 @@ def spin_nulls(
     -------
     nulls : (n_perm, N) ndarray
     """
-    from neuromaps.nulls.spins import gen_spinsamples
+    from neuromaps.nulls.spins import gen_spinsamples  # heavy; only for spin and surrogate nulls
 
     vals = _vector(values, "values")
     _check_finite(vals, "values")
@@ -210,7 +210,7 @@ def surrogate_nulls(
     -------
     nulls : (n_perm, N) ndarray
     """
-    from neuromaps.nulls.burt import batch_surrogates, estimate_rho_d0
+    from neuromaps.nulls.burt import batch_surrogates, estimate_rho_d0  # heavy; only for spin and surrogate nulls
 
     vals = _vector(values, "values")
     _check_finite(vals, "values")

@@ -64,7 +64,7 @@ def _provenance(dataset: str) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=None)
 def _vertex_labels(n_parcels: int) -> np.ndarray:
-    from brainspace.datasets import load_parcellation
+    from brainspace.datasets import load_parcellation  # heavy (VTK); only for surfaces and gradients
 
     labels = np.asarray(load_parcellation("schaefer", n_parcels, join=True), dtype=np.int64)
     labels.setflags(write=False)
@@ -212,7 +212,7 @@ def fetch_enigma_hcp(
 
 
 def _read_hemisphere(path: Path, structure: str) -> np.ndarray:
-    import nibabel as nib
+    import nibabel as nib  # heavy; only to read image files
 
     img = nib.load(path)
     found = img.meta.get("AnatomicalStructurePrimary")

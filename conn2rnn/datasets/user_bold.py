@@ -306,8 +306,8 @@ def _header_tr(img: Any) -> tuple[float | None, float]:
 
 def _from_nifti(source: Any, atlas: Any, tr: float | None,
                 region_names: Any) -> tuple[np.ndarray, list[str], float, str]:
-    from nilearn.image import load_img, resample_to_img
-    from nilearn.maskers import NiftiLabelsMasker
+    from nilearn.image import load_img, resample_to_img  # heavy; only to read and parcellate images
+    from nilearn.maskers import NiftiLabelsMasker  # heavy; only to read and parcellate images
 
     img = load_img(source)
     if img.ndim != 4:

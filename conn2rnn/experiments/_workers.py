@@ -42,8 +42,8 @@ def _set_parent_death_signal() -> None:
     """Linux: have the kernel SIGKILL this process when its parent dies (prctl)."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
-    import signal
+    import ctypes  # Linux only (prctl)
+    import signal  # Linux only (prctl)
 
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
@@ -92,7 +92,7 @@ def _init_worker(n_threads: int, driver_pid: int | None = None,
                          name="conn2rnn-driver-watch").start()
     if workers_lock is not None:
         try:
-            import fcntl
+            import fcntl  # POSIX only
         except ImportError:  # pragma: no cover - no advisory locks on this platform
             return
         fh = open(workers_lock, "a")  # kept open (and locked) until the worker exits
@@ -103,7 +103,7 @@ def _init_worker(n_threads: int, driver_pid: int | None = None,
 def _wait_for_leftover_workers(store: Any, timeout_s: float = 10.0) -> None:
     """Wait until no worker of an earlier (killed) sweep holds the store's workers lock."""
     try:
-        import fcntl
+        import fcntl  # POSIX only
     except ImportError:  # pragma: no cover
         return
     deadline = time.monotonic() + timeout_s

@@ -239,7 +239,7 @@ def _check_picklable(executor: Callable, runner: str) -> None:
                         "module, or use runner='dask' (which ships it by value) or 'serial'")
     try:
         if runner == "dask":  # dask ships functions with cloudpickle
-            import cloudpickle
+            import cloudpickle  # comes with the dask extra; only runner='dask' needs it
 
             cloudpickle.dumps(executor)
         else:
@@ -459,7 +459,7 @@ def _run_local(pending: list[dict], executor: Callable, store: ResultStore,
 
 def _import_dask() -> Any:
     try:
-        import distributed
+        import distributed  # optional extra: conn2rnn[dask]
     except ImportError as exc:
         raise ImportError("runner='dask' needs dask.distributed: pip install 'conn2rnn[dask]'") from exc
     return distributed

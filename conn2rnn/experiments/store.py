@@ -583,7 +583,7 @@ class ResultStore:
                 self._lock_depth -= 1
             return
         try:
-            import fcntl
+            import fcntl  # POSIX only
         except ImportError:  # pragma: no cover - no advisory locks on this platform
             yield self
             return

@@ -409,7 +409,7 @@ def to_reservoirpy_ridge(readout: RidgeReadout):
     -------
     reservoirpy.nodes.Ridge
     """
-    from reservoirpy.nodes import Ridge
+    from reservoirpy.nodes import Ridge  # heavy; only for reservoirpy's own nodes
 
     if not isinstance(readout, RidgeReadout):
         raise TypeError(f"to_reservoirpy_ridge needs a RidgeReadout; got {type(readout).__name__}")

@@ -91,7 +91,7 @@ class SearchResult:
 
 def _optuna() -> Any:
     try:
-        import optuna
+        import optuna  # optional extra: conn2rnn[search]
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("parameter search needs optuna: pip install 'conn2rnn[search]'") from exc
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -485,7 +485,7 @@ class ConnectomeReservoir:
                       lr=np.array(self.leak) if isinstance(self.leak, np.ndarray) else self.leak,
                       activation=_RESERVOIRPY_ACTIVATION[self.activation], name=name)
         if self.noise == 0 and isinstance(self.leak, float):
-            from reservoirpy.nodes import Reservoir
+            from reservoirpy.nodes import Reservoir  # heavy; only for reservoirpy's own nodes
 
             return Reservoir(**kwargs)
         if seed is not None:
@@ -495,7 +495,7 @@ class ConnectomeReservoir:
 
 @functools.lru_cache(maxsize=1)
 def _reservoir_node_class() -> type:
-    from reservoirpy.nodes import Reservoir
+    from reservoirpy.nodes import Reservoir  # heavy; only for reservoirpy's own nodes
 
     class ConnectomeReservoirNode(Reservoir):
         """reservoirpy Reservoir with optional Gaussian state noise after each update.

@@ -21,10 +21,10 @@ NETWORK_COLORS = {
 
 
 def _figure(**kwargs: Any) -> "Figure":
-    import matplotlib
+    import matplotlib  # heavy; only when drawing
 
     matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # heavy; only when drawing
 
     return Figure(**kwargs)
 
@@ -58,7 +58,7 @@ def _node_values(graph: "BrainGraph", values: Any, name: str, *, extra: tuple[st
 
 def _category_colors(categories: Sequence[str]) -> dict[str, Any]:
     """Yeo-7 network colours where known, a qualitative palette for other labels."""
-    import matplotlib
+    import matplotlib  # heavy; only when drawing
 
     palette = matplotlib.colormaps["tab10"]
     present = set(categories)

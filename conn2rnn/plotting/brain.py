@@ -41,8 +41,8 @@ def plot_glass_brain(graph: "BrainGraph", *, color: str | Any = "network", edges
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-    from nilearn import plotting
+    import matplotlib  # heavy; only when drawing
+    from nilearn import plotting  # heavy; only when drawing
 
     fig = _figure(figsize=(9, 3.2))
     if isinstance(color, str) and color == "network":
@@ -88,7 +88,7 @@ def _conte69() -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
     """
     import warnings
 
-    from brainspace.datasets import load_conte69, load_marker
+    from brainspace.datasets import load_conte69, load_marker  # heavy (VTK); only for surfaces and gradients
 
     meshes = []
     with warnings.catch_warnings():  # brainspace calls VTK methods that VTK 9.6 deprecates
@@ -171,8 +171,8 @@ def plot_surface_map(graph_or_atlas: "BrainGraph | str", values: Any, *, cmap: A
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-    from nilearn import plotting
+    import matplotlib  # heavy; only when drawing
+    from nilearn import plotting  # heavy; only when drawing
 
     views = (views,) if isinstance(views, str) else tuple(views)
     if not views:
