@@ -1,4 +1,5 @@
-"""Worker processes of the 'local' runner: thread caps, dying with the driver, the workers lock.
+"""Worker processes of the runners: thread caps, dying with the driver, the workers lock,
+and the check that an executor can reach them (it must pickle).
 
 Split from :mod:`conn2rnn.experiments.runners`, which re-exports these helpers.
 """
@@ -7,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import shutil
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .store import StoreLockedError
 
@@ -133,3 +135,26 @@ def _clear_folder(folder: Path) -> None:
             shutil.rmtree(child)
         else:
             child.unlink()
+
+
+def _check_picklable(executor: Callable, runner: str) -> None:
+    main = sys.modules.get("__main__")
+    if runner == "local" and getattr(executor, "__module__", None) == "__main__" \
+            and not hasattr(main, "__file__"):
+        raise TypeError(f"executor {executor!r} is defined interactively (a notebook or a "
+                        "shell), where worker processes cannot import it; move it into a .py "
+                        "module, or use runner='dask' (which ships it by value) or 'serial'")
+    try:
+        if runner == "dask":  # dask ships functions with cloudpickle
+            import cloudpickle  # comes with the dask extra; only runner='dask' needs it
+
+            cloudpickle.dumps(executor)
+        else:
+            pickle.dumps(executor)
+    except Exception as exc:
+        raise TypeError(
+            f"executor {executor!r} cannot be pickled ({exc}); worker processes need a "
+            "top-level function (or an instance of a top-level class) defined in an importable "
+            "module, not a lambda or a nested function, nor one holding open files or locks; "
+            "or use runner='serial'"
+        ) from exc

@@ -29,7 +29,6 @@ import dataclasses
 import json
 import multiprocessing
 import os
-import pickle
 import sys
 import time
 import traceback as _traceback
@@ -117,6 +116,7 @@ from ._workers import (  # noqa: E402,F401  (re-exported: they were defined here
     _WATCH_INTERVAL_S,
     _WORKERS_LOCK,
     _available_cores,
+    _check_picklable,
     _clear_folder,
     _init_worker,
     _is_checkpoint_error,
@@ -228,29 +228,6 @@ def _check_groups(groups: Any) -> list[dict]:
         seen.add(gid)
         out.append(dict(group))
     return out
-
-
-def _check_picklable(executor: Callable, runner: str) -> None:
-    main = sys.modules.get("__main__")
-    if runner == "local" and getattr(executor, "__module__", None) == "__main__" \
-            and not hasattr(main, "__file__"):
-        raise TypeError(f"executor {executor!r} is defined interactively (a notebook or a "
-                        "shell), where worker processes cannot import it; move it into a .py "
-                        "module, or use runner='dask' (which ships it by value) or 'serial'")
-    try:
-        if runner == "dask":  # dask ships functions with cloudpickle
-            import cloudpickle  # comes with the dask extra; only runner='dask' needs it
-
-            cloudpickle.dumps(executor)
-        else:
-            pickle.dumps(executor)
-    except Exception as exc:
-        raise TypeError(
-            f"executor {executor!r} cannot be pickled ({exc}); worker processes need a "
-            "top-level function (or an instance of a top-level class) defined in an importable "
-            "module, not a lambda or a nested function, nor one holding open files or locks; "
-            "or use runner='serial'"
-        ) from exc
 
 
 def _progress(total: int, initial: int, enabled: bool) -> Any:
