@@ -86,3 +86,17 @@ def test_an_edited_per_node_map_is_refused(stores, tmp_path):
     frame.to_csv(target)
     with pytest.raises(IncompleteGroupError):
         write_reproduction(copy, tmp_path / "x", maps=["int_hcp_ito2020"])
+
+
+def test_a_partial_sweep_missing_a_whole_task_is_written_up(stores, tmp_path):
+    import shutil
+
+    copy = tmp_path / "partial"
+    shutil.copytree(stores["hbn"], copy)
+    spec = _spec(["int_hbn"])
+    (copy / "spec.toml").write_text(spec.replace(tasks=("gonogo", "dms")).to_toml())  # dms never ran
+    with pytest.warns(UserWarning, match="2 of 4 run groups"):
+        report = write_reproduction(copy, tmp_path / "w")
+    text = report.read_text()
+    assert "(incomplete)" in text.splitlines()[0] and "gonogo_accuracy.png" in text
+    assert "dms_accuracy.png" not in text

@@ -208,7 +208,7 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
               f"accuracy over every evaluation of the learning curve (every {spec.training.eval_every} steps).",
               "",
               markdown_table(accuracy), ""]
-    for task in spec.tasks:
+    for task in [t for t in spec.tasks if t in set(results.task)]:  # a partial sweep may lack a task
         path = figures / f"{task}_accuracy.png"
         plotting.plot_metric_by_regime(results[results.task == task], metric="accuracy",
                                        title=f"{task}: held-out accuracy", path=path)
