@@ -78,6 +78,17 @@ def seeded_data_dir(_seeded_data_dir: Path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a URL fails the test."""
+    import urllib.request
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+
+
+@pytest.fixture
 def reference_data() -> Path:
     """The read-only reference data folder; skips the test when it is absent."""
     if REFERENCE_DATA is None:

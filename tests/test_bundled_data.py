@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import shutil
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -24,14 +23,6 @@ def _builder():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
 # ------------------------------------------------------------------ integrity, offline

@@ -4,21 +4,11 @@ reservoirs included, gets a defined INT map, compared with the bundled HCP fMRI 
 from __future__ import annotations
 
 import dataclasses
-import urllib.request
 
 import numpy as np
-import pytest
 
 from conn2rnn.cli import compare_spec
 from conn2rnn.experiments import run_experiment, summarize, write_report
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
 def test_quick_compare_core_is_complete_offline(no_network, data_dir, tmp_path):

@@ -56,14 +56,6 @@ def writable_data_dir(reference_data, tmp_path, monkeypatch):
     return dst
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    def _refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(urllib.request, "urlopen", _refuse)
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass

@@ -115,6 +115,12 @@ def stored_tables(store: ResultStore, artifact: str, groups: Any = None, **read_
     return frames
 
 
+def stored_int_maps(store: ResultStore, groups: Any) -> pd.DataFrame:
+    """The ``int_maps.csv`` of ``groups`` side by side (regions x runs), integrity-checked; empty if none."""
+    frames = stored_tables(store, "int_maps", set(groups), index_col="region")
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
+
+
 def _mean_int_map(store: ResultStore, results: pd.DataFrame, regime: str, task: str) -> pd.Series | None:
     part = results.loc[(results.regime == regime) & (results.task == task)]
     runs = set(part.run_id)
@@ -224,7 +230,7 @@ def write_report(root: str | Path, *, title: str | None = None) -> Path:
                   "`frac_significant`: p < 0.05 under the spatial nulls; `mwu_p`: two-sided Mann-Whitney U "
                   "test of the rho distribution against vanilla's.", "",
                   markdown_table(int_table), "", recovery_line(spec), ""]
-    stored = pd.concat(stored_tables(store, "int_maps", experiment.completed, index_col="region"), axis=1) \
+    stored = stored_int_maps(store, experiment.completed) \
         if headline is not None and "int_rho" in set(results.metric) else pd.DataFrame()
     if not stored.empty:
         per_regime = int_tables(spec, wide_results(results), stored, graph, {headline: graph.maps[headline]})

@@ -35,10 +35,9 @@ from scipy import stats
 
 from .. import plotting
 from ..plotting._common import _figure, _save
-from .report import markdown_table, recovery_line, stored_tables
+from .report import markdown_table, recovery_line, stored_int_maps, stored_tables
 from .folders import open_experiment
 from .int_tables import int_tables, resolve_maps, wide_results
-from .spec import ExperimentSpec
 from .store import ResultStore
 
 __all__ = ["write_reproduction"]
@@ -71,11 +70,6 @@ def _accuracy_table(wide: pd.DataFrame, curves: pd.DataFrame, criterion: float) 
             row.update(learning_auc_mean=speed.mean(), learning_auc_sd=speed.std(ddof=1))
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _int_maps(store: ResultStore, groups: set[str]) -> pd.DataFrame:
-    frames = stored_tables(store, "int_maps", groups, index_col="region")
-    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
 
 def _topology_table(wide: pd.DataFrame, criterion: float, order: list[str]) -> pd.DataFrame:
@@ -216,7 +210,7 @@ def write_reproduction(root: str | Path, out_dir: str | Path, *, title: str | No
     lines.append("")
 
     graph, map_values = resolve_maps(spec, maps)
-    stored = _int_maps(store, ids)
+    stored = stored_int_maps(store, ids)
     ints = int_tables(spec, wide, stored, graph, map_values) if not stored.empty else pd.DataFrame()
     if not ints.empty:
         ints.to_csv(out_dir / "int.csv", index=False)
