@@ -15,20 +15,14 @@ Two controls separate that from what the network itself does:
 
 from __future__ import annotations
 
-import warnings
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from .._validation import readonly
 from ..models.protocol import LeakyParameters, LeakyRateModel
 from ..models.reservoir_ensemble import as_recurrent_model
 from .plasticity import _ScaledLeaky
-from .resting import ModelINTs
-from .timescales import acf, timescales_from_acf
-
-_DIVERGED = 1e6  # activity beyond this magnitude counts as diverged, as under the resting drive
+from .resting import ModelINTs, ints_from_activity
 
 __all__ = ["node_drive_model", "task_trial_ints"]
 
@@ -97,38 +91,6 @@ def task_trial_ints(model: Any, task: Any, *, n_trials: int = 50, seed: int = 0,
                          f"got {dt_ms!r}")
     batch = task.batch(int(n_trials), seed=seed)
     states = rm.states(np.asarray(batch.inputs, dtype=np.float64), seed=seed)  # (T, K, B, N)
-    t, k, _, n = states.shape
-    need = max(min(3, n), int(np.ceil(min_valid_fraction * n - 1e-9)))
-    ints = np.full((k, n), np.nan)
-    n_silent, n_undefined = np.zeros(k, dtype=int), np.zeros(k, dtype=int)
-    with np.errstate(invalid="ignore", over="ignore"):
-        bad = ~np.isfinite(states) | (np.abs(states) > _DIVERGED)
-    n_div = bad.any(axis=(0, 2)).sum(axis=1)
-    excluded: list[str | None] = []
-    for j in range(k):
-        if n_div[j]:
-            excluded.append(f"diverged: {int(n_div[j])} of {n} nodes non-finite during the task trials")
-            continue
-        x = states[:, j]
-        silent = np.ptp(x.reshape(-1, n), axis=0) <= 1e-12 * np.maximum(np.abs(x).max(axis=(0, 1)), 1e-300)
-        n_silent[j] = int(silent.sum())
-        if (~silent).any():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # counted in n_undefined instead
-                r = acf(x[:, :, ~silent], max_lag=None if max_lag is None else min(int(max_lag), t - 1))
-                ints[j, ~silent] = timescales_from_acf(r, dt_ms / 1000.0, method=estimator)
-        n_undefined[j] = int((~silent & ~np.isfinite(ints[j])).sum())
-        if no_crossing == "zero":
-            ints[j, ~np.isfinite(ints[j])] = 0.0
-        n_ok = int(np.isfinite(ints[j]).sum())
-        if n_ok < need:
-            excluded.append(f"too few nodes with a timescale: {n_ok} of {n} (silent {n_silent[j]}, "
-                            f"undefined {n_undefined[j]}); at least {need} needed")
-            ints[j] = np.nan
-        else:
-            excluded.append(None)
-    settings = {"drive": "task trials", "n_trials": int(n_trials), "seed": int(seed), "estimator": estimator,
-                "max_lag": max_lag, "no_crossing": no_crossing, "dt_ms": float(dt_ms), "n_recorded_steps": t, "units": "s"}
-    return ModelINTs(ints_s=readonly(ints), n_silent=readonly(n_silent), n_undefined=readonly(n_undefined),
-                     n_diverged_nodes=readonly(n_div.astype(int)), diverged=readonly(n_div > 0),
-                     excluded=tuple(excluded), seeds=tuple(rm.seeds), settings=MappingProxyType(settings))
+    return ints_from_activity(states, dt_ms, estimator=estimator, max_lag=max_lag, no_crossing=no_crossing,
+                              min_valid_fraction=min_valid_fraction, seeds=rm.seeds,
+                              settings={"drive": "task trials", "n_trials": int(n_trials), "seed": int(seed)})

@@ -330,7 +330,7 @@ def ints_from_activity(
     seeds: Sequence[int] | None = None,
     settings: Mapping[str, Any] | None = None,
 ) -> ModelINTs:
-    """Audited intrinsic timescales from recorded activity, shape ``(T, K, N)``.
+    """Audited intrinsic timescales from recorded activity, shape ``(T, K, N)`` or ``(T, K, B, N)``.
 
     The estimation half of :func:`model_ints`, for activity recorded elsewhere
     (the recovery self-test of :mod:`conn2rnn.analysis.int_validation` uses it
@@ -338,8 +338,11 @@ def ints_from_activity(
 
     Parameters
     ----------
-    activity : (T, K, N) array_like
-        Activity of K networks of N nodes, one row per model step.
+    activity : (T, K, N) or (T, K, B, N) array_like
+        Activity of K networks of N nodes, one row per model step; with B, each
+        network's B recordings (e.g. task trials) are realisations whose ACFs
+        are averaged before the estimator (raw route only). A node is silent
+        when it is constant over every realisation.
     dt_ms : float
         Model step in ms.
     estimator : {'acf_sum', 'aca50', 'acw50', 'acw0', 'exp_fit'}, default 'acf_sum'
@@ -389,9 +392,13 @@ def ints_from_activity(
     tr_s = _check_number(tr_s, "tr_s", positive=True)
     activity = to_numpy(activity)
     act = np.array(activity, dtype=np.float64)
-    if act.ndim != 3:
-        raise ValueError(f"activity must have shape (T, K, N) with time first; got shape {act.shape}")
-    t, k, n = act.shape
+    if act.ndim not in (3, 4):
+        raise ValueError(f"activity must have shape (T, K, N) or (T, K, B, N) with time first; "
+                         f"got shape {act.shape}")
+    if act.ndim == 4 and route == "bold":
+        raise ValueError("route='bold' needs one continuous recording per network, (T, K, N); "
+                         f"got {act.shape[2]} realisations per network")
+    t, k, n = act.shape[0], act.shape[1], act.shape[-1]
     n_bold = None
     if route == "bold":
         n_bold = _check_bold_length(t, dt_ms, tr_s, int(min_bold_samples))
@@ -402,7 +409,8 @@ def ints_from_activity(
         raise ValueError(f"seeds must have one entry per network ({k}); got {len(seeds_t)}")
     with np.errstate(invalid="ignore", over="ignore"):
         bad = ~np.isfinite(act) | (np.abs(act) > divergence_threshold)
-    n_div_nodes = bad.any(axis=0).sum(axis=1)
+    bad_nodes = bad.any(axis=0)  # (K, N), or (K, B, N) with realisations
+    n_div_nodes = (bad_nodes.any(axis=1) if act.ndim == 4 else bad_nodes).sum(axis=1)
     diverged = n_div_nodes > 0
     ints = np.full((k, n), np.nan)
     n_silent = np.zeros(k, dtype=int)
@@ -413,11 +421,12 @@ def ints_from_activity(
     for j in range(k):
         if diverged[j]:
             excluded.append(f"diverged: {int(n_div_nodes[j])} of {n} nodes non-finite or beyond "
-                            f"{divergence_threshold:g} under the resting drive")
+                            f"{divergence_threshold:g} in the recorded activity")
             continue
         x = act[:, j]
-        scale = np.abs(x).max(axis=0)
-        silent = np.ptp(x, axis=0) <= 1e-12 * np.where(scale > 0, scale, 1.0)
+        flat = x.reshape(-1, n)
+        scale = np.abs(flat).max(axis=0)
+        silent = np.ptp(flat, axis=0) <= 1e-12 * np.where(scale > 0, scale, 1.0)
         n_silent[j] = int(silent.sum())
         if route == "bold":
             x = to_bold(x, dt_ms, tr_s, hrf_model=hrf, time_length_s=_HRF_LENGTH_S)
@@ -427,7 +436,7 @@ def ints_from_activity(
         if active.any():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # counted in n_undefined instead
-                r = acf(x[:, active], max_lag=None if max_lag is None else min(int(max_lag), x.shape[0] - 1))
+                r = acf(x[..., active], max_lag=None if max_lag is None else min(int(max_lag), x.shape[0] - 1))
                 tau[active] = timescales_from_acf(r, dt_est, method=estimator)
         n_undefined[j] = int((active & ~np.isfinite(tau)).sum())
         if no_crossing == "zero":
